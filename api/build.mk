@@ -1,0 +1,2 @@
+# onebox-api: FastCGI responder (fcgi2, threads).
+api_LIBS = -lfcgi

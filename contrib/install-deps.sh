@@ -1,0 +1,43 @@
+#!/bin/sh
+# Installs every Debian package onebox needs to build, run, test and bench.
+# Idempotent: when everything is present it only runs dpkg-query (fast).
+#   contrib/install-deps.sh          install what is missing
+#   contrib/install-deps.sh --check  exit 1 if anything is missing, install nothing
+#
+# libcurl: Debian's libetpan-dev depends on libcurl4-gnutls-dev, which
+# conflicts with libcurl4-openssl-dev; both give the same libcurl API.
+set -eu
+
+PKGS="build-essential pkg-config
+libfcgi-dev libwebsockets-dev libjansson-dev libcurl4-gnutls-dev libetpan-dev
+libssl-dev libsqlite3-dev libcunit1-dev
+nginx spawn-fcgi dovecot-imapd dovecot-core lighttpd
+openssl ca-certificates curl socat valgrind procps iproute2
+nodejs npm chromium"
+
+missing=""
+for p in $PKGS; do
+    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$st" = "installed" ] || missing="$missing $p"
+done
+
+if [ "${1:-}" = "--check" ]; then
+    [ -z "$missing" ] && exit 0
+    echo "missing packages:$missing" >&2
+    exit 1
+fi
+[ -z "$missing" ] && { echo "deps: all packages present"; exit 0; }
+
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# nginx and dovecot must not start system-wide services on install: onebox
+# runs its own instances on loopback with temp configs.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get install -y -q --no-install-recommends $missing
