@@ -33,8 +33,8 @@
  *   maxReconnectAttempts give up after this many retries in a row (Infinity)
  *   minDelay, maxDelay   backoff base and cap in ms         (500, 30000)
  *   rateLimitDelay       least delay after close code 4429, ms    (30000)
- *   pingInterval         ms between app-level pings; nothing heard for
- *                        two intervals counts as a dead link (0 = off)
+ *   pingInterval         ms between app-level pings; two intervals in a
+ *                        row with nothing heard mean a dead link (0 = off)
  *   maxMessageBytes      larger frames are dropped as invalid     (4 MiB)
  *   dedupWindow          how many recent event ids are remembered (1000)
  *   random               jitter source in [0,1)              (Math.random)
@@ -110,7 +110,8 @@
     this._ws = null;
     this._timer = null;
     this._pinger = null;
-    this._heard = 0;
+    this._heard = false;
+    this._missed = 0;
     this._stopped = true;
     this._authRefused = false;
     this._ready = false;
@@ -201,7 +202,8 @@
     this._ws = ws;
     ws.onopen = function () {
       if (self._ws !== ws) return;
-      self._heard = Date.now();
+      self._heard = true;
+      self._missed = 0;
       self._emit('open');
       if (o.auth === 'message') self._raw('auth', { token: self._token() });
       else if (o.resume === 'message') self._sendResume();
@@ -222,7 +224,7 @@
   };
 
   OneboxClient.prototype._onFrame = function (raw) {
-    this._heard = Date.now();
+    this._heard = true;
     if (typeof raw !== 'string') raw = raw && typeof raw.toString === 'function' ? raw.toString() : '';
     if (raw.length > this.options.maxMessageBytes) return this._emit('invalid', { reason: 'frame too large' });
     var env;
@@ -283,12 +285,15 @@
     var self = this;
     var every = this.options.pingInterval;
     if (!(every > 0)) return;
-    /* A dead link may never finish a close handshake, so drop the socket
-     * at once instead of waiting for its close event. */
+    /* Counting ticks rather than reading the clock keeps a stalled event
+     * loop from passing for a dead link. A dead link may never finish a close
+     * handshake, so the socket is dropped at once, not on its close event. */
     this._pinger = setInterval(function () {
       var ws = self._ws;
       if (!ws) return;
-      if (Date.now() - self._heard <= 2 * every) return void self.ping();
+      self._missed = self._heard ? 0 : self._missed + 1;
+      self._heard = false;
+      if (self._missed < 2) return void self.ping();
       self._ws = null;
       self._stopPinger();
       try { ws.close(4000, 'heartbeat timeout'); } catch (e) { /* already closing */ }
