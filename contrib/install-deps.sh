@@ -13,13 +13,19 @@ libfcgi-dev libwebsockets-dev libjansson-dev libcurl4-gnutls-dev libetpan-dev
 libssl-dev libsqlite3-dev libcunit1-dev
 nginx spawn-fcgi dovecot-imapd dovecot-core lighttpd
 openssl ca-certificates curl socat valgrind procps iproute2
-nodejs npm chromium"
+chromium"
 
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$st" = "installed" ] || missing="$missing $p"
 done
+
+# Node.js (for the ws/Playwright test clients) may come from another vendor's
+# nodejs package that bundles npm and conflicts with Debian's npm: ask for the
+# commands, not the package names.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ "${1:-}" = "--check" ]; then
     [ -z "$missing" ] && exit 0

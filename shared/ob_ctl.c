@@ -1,0 +1,192 @@
+/* ob_ctl: sync.sock framing and client; see ob_ctl.h. */
+#include "ob_ctl.h"
+#include "ob_json.h"
+#include "ob_sock.h"
+#include "ob_time.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CTL_REPLY_MAX OB_PROTO_MAX_LINE
+
+int ob_ctl_req_parse(const char *line, size_t len, struct ob_ctl_req *req,
+                     char *err, size_t errlen)
+{
+    memset(req, 0, sizeof *req);
+    json_t *root = ob_json_parse_object(line, len, OB_PROTO_MAX_LINE, err, errlen);
+    if (!root)
+        return -1;
+    long long v = OB_PROTO_VERSION;
+    const char *op = NULL, *user = NULL, *email = NULL;
+    int rc = -1;
+    if (ob_json_get_int(root, "v", 0, 0, 1000000, &v, err, errlen) < 0)
+        goto out;
+    if (v != OB_PROTO_VERSION) {
+        snprintf(err, errlen, "unsupported protocol version %lld (want %d)", v, OB_PROTO_VERSION);
+        goto out;
+    }
+    if (ob_json_get_str(root, "op", 1, 32, &op, err, errlen) < 0)
+        goto out;
+    req->op = ob_ctl_op_from_name(op);
+    if (req->op == OB_CTL_INVALID) {
+        snprintf(err, errlen, "unknown op '%.32s'", op);
+        goto out;
+    }
+    int need_user = req->op == OB_CTL_START || req->op == OB_CTL_STOP;
+    if (ob_json_get_str(root, "user", need_user, OB_PROTO_ID_MAX - 1, &user, err, errlen) < 0)
+        goto out;
+    if (user && !ob_proto_valid_id(user, 0)) {
+        snprintf(err, errlen, "field 'user' is not a valid id");
+        goto out;
+    }
+    if (ob_json_get_str(root, "email", 0, OB_PROTO_EMAIL_MAX - 1, &email, err, errlen) < 0)
+        goto out;
+    if (email && !user) {
+        snprintf(err, errlen, "field 'email' needs 'user'");
+        goto out;
+    }
+    snprintf(req->user, sizeof req->user, "%s", user ? user : "");
+    snprintf(req->email, sizeof req->email, "%s", email ? email : "");
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc < 0)
+        memset(req, 0, sizeof *req);
+    return rc;
+}
+
+static char *finish_line(json_t *o, size_t *len)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    *len = n + 1;
+    return line;
+}
+
+char *ob_ctl_reply_ok(json_t *data, size_t *len)
+{
+    return finish_line(json_pack("{s:b,s:o}", "ok", 1, "data", data ? data : json_object()), len);
+}
+
+char *ob_ctl_reply_err(const char *code, const char *message, size_t *len)
+{
+    return finish_line(json_pack("{s:b,s:o}", "ok", 0, "error",
+                                 ob_json_err_obj(code, message)), len);
+}
+
+static char *request_line(const struct ob_ctl_req *req, size_t *len)
+{
+    json_t *o = json_pack("{s:i,s:s}", "v", OB_PROTO_VERSION, "op", ob_ctl_op_name(req->op));
+    if (o && req->user[0])
+        json_object_set_new(o, "user", json_string(req->user));
+    if (o && req->email[0])
+        json_object_set_new(o, "email", json_string(req->email));
+    return finish_line(o, len);
+}
+
+/* Reads one line within the deadline into a malloc'd buffer. */
+static char *read_line(int fd, int64_t deadline, size_t *outlen, char *err, size_t errlen)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        char *nl = len ? memchr(buf, '\n', len) : NULL;
+        if (nl) {
+            *nl = '\0';
+            *outlen = (size_t)(nl - buf);
+            return buf;
+        }
+        if (len + 1 >= cap) {
+            if (cap >= CTL_REPLY_MAX) {
+                snprintf(err, errlen, "reply longer than %d bytes", CTL_REPLY_MAX);
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        int left = (int)(deadline - ob_time_mono_ms());
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || poll(&p, 1, left) <= 0) {
+            snprintf(err, errlen, "no reply within the timeout");
+            break;
+        }
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r <= 0) {
+            snprintf(err, errlen, "connection closed before a reply");
+            break;
+        }
+        len += (size_t)r;
+    }
+    free(buf);
+    return NULL;
+}
+
+int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
+                json_t **data, char *code, size_t codelen, char *err, size_t errlen)
+{
+    *data = NULL;
+    if (code && codelen)
+        code[0] = '\0';
+    int64_t deadline = ob_time_mono_ms() + timeout_ms;
+    int fd = ob_sock_connect_unix(path, timeout_ms);
+    if (fd < 0) {
+        snprintf(err, errlen, "sync service unreachable at %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t len;
+    char *line = request_line(req, &len);
+    int rc = -1;
+    if (!line || ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) < 0) {
+        snprintf(err, errlen, "could not send to the sync service");
+        free(line);
+        close(fd);
+        return -1;
+    }
+    free(line);
+    size_t rlen;
+    char *reply = read_line(fd, deadline, &rlen, err, errlen);
+    close(fd);
+    if (!reply)
+        return -1;
+    json_t *root = ob_json_parse_object(reply, rlen, CTL_REPLY_MAX, err, errlen);
+    free(reply);
+    if (!root)
+        return -1;
+    json_t *ok = json_object_get(root, "ok");
+    if (json_is_true(ok)) {
+        json_t *d = json_object_get(root, "data");
+        *data = json_is_object(d) ? json_incref(d) : json_object();
+        rc = 0;
+    } else if (json_is_false(ok)) {
+        json_t *e = json_object_get(root, "error");
+        const char *c = json_string_value(json_object_get(e, "code"));
+        const char *m = json_string_value(json_object_get(e, "message"));
+        if (code && codelen)
+            snprintf(code, codelen, "%s", c ? c : "sync_error");
+        snprintf(err, errlen, "%s", m ? m : "sync service error");
+        rc = 1;
+    } else {
+        snprintf(err, errlen, "garbled reply from the sync service");
+    }
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/* ob_ctl: the sync.sock control protocol — request parsing and replies for
+ * the server (onebox-syncd), and a blocking call with a timeout for clients
+ * (onebox-api, onebox-realtime).  See ob_proto.h for the wire format. */
+#ifndef OB_CTL_H
+#define OB_CTL_H
+
+#include "ob_proto.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct ob_ctl_req {
+    enum ob_ctl_op op;
+    char user[OB_PROTO_ID_MAX];      /* "" when absent */
+    char email[OB_PROTO_EMAIL_MAX];  /* "" = every account of the user */
+};
+
+/* Parses one request line.  Checks: JSON object, "v" absent or
+ * OB_PROTO_VERSION, known "op", "user" a valid id (required for start and
+ * stop), "email" a string of sane length.  Returns 0, or -1 with err. */
+int ob_ctl_req_parse(const char *line, size_t len, struct ob_ctl_req *req,
+                     char *err, size_t errlen);
+
+/* Reply lines ending in '\n', malloc'd (caller frees); data is stolen. */
+char *ob_ctl_reply_ok(json_t *data, size_t *len);
+char *ob_ctl_reply_err(const char *code, const char *message, size_t *len);
+
+/* Sends req to the server at path and waits at most timeout_ms in all.
+ *   0: {"ok":true}; *data = the "data" object (new reference, caller
+ *      decrefs; an empty object if absent);
+ *   1: {"ok":false}; the server's code and message are in code/err;
+ *  -1: unreachable, timed out or garbled reply; reason in err. */
+int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
+                json_t **data, char *code, size_t codelen, char *err, size_t errlen);
+
+#endif
