@@ -307,3 +307,37 @@ const char *ob_config_path_from_args(int argc, char **argv)
     }
     return NULL;
 }
+
+int ob_config_from_args(struct ob_config *c, int argc, char **argv,
+                        const char *proc, const char *about)
+{
+    int print = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("%s: %s\n\nusage: %s [--config PATH] [--print-config]\n\n"
+                   "Settings come from the config file (--config, else $ONEBOX_CONFIG),\n"
+                   "then ONEBOX_<KEY> environment variables; --print-config lists them all.\n",
+                   proc, about, proc);
+            memset(c, 0, sizeof *c);
+            return 1;
+        } else if (strcmp(argv[i], "--print-config") == 0) {
+            print = 1;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            i++;
+        } else if (strncmp(argv[i], "--config=", 9) != 0) {
+            fprintf(stderr, "%s: unknown option '%s' (try --help)\n", proc, argv[i]);
+            memset(c, 0, sizeof *c);
+            return -1;
+        }
+    }
+    char err[512];
+    if (ob_config_load(c, ob_config_path_from_args(argc, argv), err, sizeof err) < 0) {
+        fprintf(stderr, "%s: configuration: %s\n", proc, err);
+        return -1;
+    }
+    if (print) {
+        ob_config_dump(c, stdout);
+        return 1;
+    }
+    return 0;
+}

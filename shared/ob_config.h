@@ -61,4 +61,12 @@ int ob_config_make_dirs(const struct ob_config *c, char *err, size_t errlen);
 /* Scans argv for "--config PATH"/"--config=PATH"; returns PATH or NULL. */
 const char *ob_config_path_from_args(int argc, char **argv);
 
+/* The command line every daemon shares: --config PATH, --help,
+ * --print-config.  Loads the config into c.  Returns 0 to go on, 1 when the
+ * caller should exit 0 (help or config printed), -1 on a bad option or
+ * config (reason printed on stderr).  `about` is the daemon's one-line
+ * description for --help.  Free c in every case. */
+int ob_config_from_args(struct ob_config *c, int argc, char **argv,
+                        const char *proc, const char *about);
+
 #endif
