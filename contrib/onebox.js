@@ -68,7 +68,10 @@
 
   var CLOSE_AUTH = 4401;
   var CLOSE_RATE = 4429;
-  var READY_TYPES = { connected: 1, auth_success: 1, 'initial-logs': 1 };
+  /* Message types come from the network: look them up only in maps with no
+   * prototype, so "constructor" or "__proto__" are just unknown types. */
+  function map(o) { var m = Object.create(null); for (var k in o) m[k] = o[k]; return m; }
+  var READY_TYPES = map({ connected: 1, auth_success: 1, 'initial-logs': 1 });
   var DEFAULTS = {
     auth: 'query', resume: 'query', lastEventId: null, reconnect: true,
     maxReconnectAttempts: Infinity, minDelay: 500, maxDelay: 30000,
@@ -104,7 +107,7 @@
     this.attempt = 0;
     this.topics = [];
     this.rooms = [];
-    this._handlers = {};
+    this._handlers = map({});
     this._seen = new Set();
     this._seenOrder = [];
     this._ws = null;

@@ -275,10 +275,15 @@ test('hostile frames are reported and skipped; the connection goes on', T, async
   conn.ws.send(JSON.stringify({ type: 'x', pad: 'y'.repeat(300) }));
   conn.send({ type: 'sync_status', id: 'NaN', data: { status: 'idle' } });
   conn.send({ type: 'sync_status', id: 1.5, data: { status: 'syncing' } });
+  conn.ws.send('{"type":"constructor"}');
+  conn.ws.send('{"type":"__proto__","data":{"polluted":1}}');
+  conn.ws.send('{"type":"toString"}');
   conn.send(mail(5, 'ok'));
   await nextEvent(c, 'new_email');
   assert.deepEqual(invalid.map((i) => i.reason), ['not JSON', 'no type', 'no type', 'no type', 'frame too large']);
-  assert.deepEqual(all.map((e) => e.type), ['connected', 'sync_status', 'sync_status', 'new_email']);
+  assert.deepEqual(all.map((e) => e.type),
+    ['connected', 'sync_status', 'sync_status', 'constructor', '__proto__', 'toString', 'new_email']);
+  assert.equal({}.polluted, undefined);
   assert.equal(c.lastEventId, 5, 'only integer ids count as event ids');
   assert.equal(c.state, 'connected');
   c.close();
