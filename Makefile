@@ -15,7 +15,9 @@
 CC      ?= gcc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-CSTD     = -std=c11 -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
+# OPENSSL_NO_DEPRECATED would hide types libwebsockets.h still names (RSA);
+# deprecated calls stay errors through -Werror=deprecated-declarations.
+CSTD     = -std=c11 -D_GNU_SOURCE -DOPENSSL_API_COMPAT=30000 -Werror=deprecated-declarations
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -1,2 +1,2 @@
-# onebox CLI: libcurl against the REST API.
-cli_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+# onebox CLI: libcurl for the REST API, libwebsockets for `watch`.
+cli_LIBS = $(shell pkg-config --libs libcurl libwebsockets 2>/dev/null || echo -lcurl -lwebsockets)

@@ -78,3 +78,43 @@ long cli_http(const struct cli *c, const char *method, const char *path,
     curl_easy_cleanup(h);
     return status;
 }
+
+char *cli_escape(const char *s, char *out, size_t cap)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    snprintf(out, cap, "%s", e ? e : "");
+    curl_free(e);
+    return out;
+}
+
+int cli_call(const struct cli *c, const char *method, const char *path,
+             const json_t *body, int needs_login, json_t **data)
+{
+    *data = NULL;
+    if (needs_login && !c->token[0]) {
+        fprintf(stderr, "onebox: not logged in (run: onebox login)\n");
+        return CLI_NOLOGIN;
+    }
+    json_t *resp = NULL;
+    char err[600];
+    long st = cli_http(c, method, path, body, &resp, err, sizeof err);
+    if (st == 0) {
+        fprintf(stderr, "onebox: %s\n", err);
+        return CLI_UNREACHABLE;
+    }
+    if (json_is_true(json_object_get(resp, "success"))) {
+        json_t *d = json_object_get(resp, "data");
+        *data = d ? json_incref(d) : json_object();
+        json_decref(resp);
+        return CLI_OK;
+    }
+    json_t *e = json_object_get(resp, "error");
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    const char *code = json_string_value(json_object_get(e, "code"));
+    fprintf(stderr, "onebox: %s (HTTP %ld%s%s)\n", msg ? msg : "the server refused the request",
+            st, code ? ", " : "", code ? code : "");
+    if (st == 401 && needs_login)
+        fprintf(stderr, "onebox: your login may have expired (run: onebox login)\n");
+    json_decref(resp);
+    return st >= 500 && st != 503 ? CLI_REFUSED : (st == 401 && needs_login ? CLI_NOLOGIN : CLI_REFUSED);
+}
