@@ -128,9 +128,14 @@ valgrind: all
 	@sh tests/valgrind.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/onebox
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/onebox/systemd
 	install -m 0755 $(B)/bin/onebox-api $(B)/bin/onebox-syncd $(B)/bin/onebox-realtime $(B)/bin/onebox $(DESTDIR)$(PREFIX)/bin/
-	cp -R contrib/. $(DESTDIR)$(PREFIX)/share/onebox/
+	cp -R contrib/www contrib/onebox.js contrib/openapi.yaml $(DESTDIR)$(PREFIX)/share/onebox/
+	-cp -R contrib/nginx contrib/lighttpd contrib/apache contrib/categories.rules $(DESTDIR)$(PREFIX)/share/onebox/ 2>/dev/null
+	for f in contrib/systemd/*.in contrib/systemd/onebox-common.conf; do \
+	    sed 's|@PREFIX@|$(PREFIX)|g' $$f > $(DESTDIR)$(PREFIX)/share/onebox/systemd/$$(basename $$f .in); done
+	install -m 0644 contrib/systemd/onebox.target $(DESTDIR)$(PREFIX)/share/onebox/systemd/
+	@echo "installed; systemd units are in $(PREFIX)/share/onebox/systemd (copy them to /etc/systemd/system)"
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,onebox-api onebox-syncd onebox-realtime onebox)
