@@ -21,6 +21,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 passed=0
 failed=0
+skipped=0
 failures=""
 logdir="$top/build/test-logs"
 mkdir -p "$logdir"
@@ -48,9 +49,14 @@ if [ "$unit_only" -eq 0 ]; then
         log="$logdir/$name.log"
         printf '== integration %s\n' "$name"
         start=$(date +%s)
-        if timeout 900 bash "$t" >"$log" 2>&1; then
+        timeout 900 bash "$t" >"$log" 2>&1
+        rc=$?
+        if [ $rc -eq 0 ]; then
             passed=$((passed + 1))
             tail -n 1 "$log" | sed 's/^/   /'
+        elif [ $rc -eq 77 ]; then
+            skipped=$((skipped + 1))
+            grep '^skip:' "$log" | sed 's/^/   /'
         else
             failed=$((failed + 1))
             failures="$failures integration:$name"
@@ -63,5 +69,5 @@ fi
 
 echo
 [ -n "$failures" ] && echo "failed suites:$failures"
-echo "suites: $passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
