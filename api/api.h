@@ -19,8 +19,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#define API_VERSION "1.0.0"
 #define API_MAX_PARAMS 4          /* :params in one route pattern */
-#define API_PATH_MAX 2048         /* longer request paths get 414 */
+#define API_PATH_MAX 2048         /* longer request paths or queries get 400 */
 #define API_SYNC_TIMEOUT_MS 2000  /* sync.sock calls: 503 past this, never a hang */
 
 struct throttle;
@@ -73,7 +74,7 @@ struct api_req {
     char *out;                     /* malloc'd JSON body */
     char allow[64];                /* "Allow:" value for 405 */
     long retry_after;              /* "Retry-After:" seconds when > 0 */
-    int www_authenticate;          /* 401: add a Bearer challenge */
+    int www_authenticate;          /* 401: 1 Bearer challenge, 2 with invalid_token */
     const char *content_type_out;  /* NULL: application/json */
 };
 

@@ -18,10 +18,12 @@ int auth_is_admin(const struct api_req *r)
     return r->auth.authed && strcmp(r->auth.claims.role, "admin") == 0;
 }
 
-static void unauthorized(struct api_req *r, const char *code, const char *msg)
+/* RFC 6750 §3: a challenge on every 401; error="invalid_token" when a token
+ * was presented but is bad. */
+static void unauthorized(struct api_req *r, int bad_token, const char *msg)
 {
-    req_reply_err(r, 401, code, "%s", msg);
-    r->www_authenticate = 1;
+    req_reply_err(r, 401, "%s", msg);
+    r->www_authenticate = bad_token ? 2 : 1;
 }
 
 int auth_check(struct api_req *r, enum route_auth need)
@@ -31,11 +33,11 @@ int auth_check(struct api_req *r, enum route_auth need)
         return 0;
     const char *h = r->authorization;
     if (!h || !*h) {
-        unauthorized(r, "unauthorized", "missing Authorization: Bearer token");
+        unauthorized(r, 0, "missing Authorization: Bearer token");
         return -1;
     }
     if (strncasecmp(h, "Bearer ", 7) != 0) {
-        unauthorized(r, "unauthorized", "Authorization must use the Bearer scheme");
+        unauthorized(r, 0, "Authorization must use the Bearer scheme");
         return -1;
     }
     h += 7;
@@ -45,18 +47,18 @@ int auth_check(struct api_req *r, enum route_auth need)
     struct ob_jwt_claims c;
     if (ob_jwt_verify(r->srv->jwt_key, sizeof r->srv->jwt_key, h, time(NULL), &c,
                       err, sizeof err) < 0) {
-        unauthorized(r, "invalid_token", err);
+        unauthorized(r, 1, err);
         return -1;
     }
     int admin = strcmp(c.role, "admin") == 0;
     if ((!admin && strcmp(c.role, "user") != 0) || !ob_proto_valid_id(c.sub, 0)) {
-        unauthorized(r, "invalid_token", "token claims are not valid");
+        unauthorized(r, 1, "token claims are not valid");
         return -1;
     }
     r->auth.authed = 1;
     r->auth.claims = c;
     if (need == ROUTE_ADMIN && !admin) {
-        req_reply_err(r, 403, "forbidden", "this route is for admins only");
+        req_reply_err(r, 403, "this route is for admins only");
         return -1;
     }
     return 0;

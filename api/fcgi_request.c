@@ -69,7 +69,7 @@ int fcgi_request_read(FCGX_Request *fr, struct api_req *r, char *buf, size_t cap
     if (!uri)
         uri = FCGX_GetParam("DOCUMENT_URI", env);
     if (!m || !valid_method(m) || !uri) {
-        req_reply_err(r, 400, "bad_request", "the web server sent no valid REQUEST_METHOD/REQUEST_URI");
+        req_reply_err(r, 400, "the web server sent no valid REQUEST_METHOD/REQUEST_URI");
         return -1;
     }
     const char *q = strchr(uri, '?');
@@ -78,7 +78,7 @@ int fcgi_request_read(FCGX_Request *fr, struct api_req *r, char *buf, size_t cap
     r->query = qs ? qs : q ? q + 1 : "";
     if (r->path_len > API_PATH_MAX || strlen(r->query) > API_PATH_MAX) {
         r->path_len = 0;
-        req_reply_err(r, 414, "uri_too_long", "request URI longer than %d bytes", API_PATH_MAX);
+        req_reply_err(r, 400, "request URI longer than %d bytes", API_PATH_MAX);
         return -1;
     }
 
@@ -88,13 +88,13 @@ int fcgi_request_read(FCGX_Request *fr, struct api_req *r, char *buf, size_t cap
         errno = 0;
         n = isdigit((unsigned char)cl[0]) ? strtoll(cl, &end, 10) : -1;
         if (n < 0 || errno || *end) {
-            req_reply_err(r, 400, "bad_request", "CONTENT_LENGTH is not a number");
+            req_reply_err(r, 400, "CONTENT_LENGTH is not a number");
             return -1;
         }
     }
     long long max = r->srv->cfg->api_body_max;
     if (n > max || (size_t)n >= cap) {
-        req_reply_err(r, 413, "payload_too_large", "request body larger than %lld bytes", max);
+        req_reply_err(r, 413, "request body larger than %lld bytes", max);
         return -1;
     }
     size_t got = 0;
@@ -106,7 +106,7 @@ int fcgi_request_read(FCGX_Request *fr, struct api_req *r, char *buf, size_t cap
     }
     buf[got] = '\0';
     if (got != (size_t)n) {
-        req_reply_err(r, 400, "bad_request", "request body shorter than its Content-Length");
+        req_reply_err(r, 400, "request body shorter than its Content-Length");
         return -1;
     }
     r->body_len = got;
@@ -129,11 +129,13 @@ int fcgi_request_write(FCGX_Request *fr, const struct api_req *r)
                      blen);
     if (r->allow[0] && (size_t)n < sizeof head)
         n += snprintf(head + n, sizeof head - (size_t)n, "Allow: %s\r\n", r->allow);
-    if (r->retry_after > 0 && (size_t)n < sizeof head)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Retry-After: %ld\r\n", r->retry_after);
+    long retry = r->retry_after > 0 ? r->retry_after : r->status == 503 ? 5 : 0;
+    if (retry > 0 && (size_t)n < sizeof head)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Retry-After: %ld\r\n", retry);
     if (r->www_authenticate && (size_t)n < sizeof head)
         n += snprintf(head + n, sizeof head - (size_t)n,
-                      "WWW-Authenticate: Bearer realm=\"onebox\"\r\n");
+                      "WWW-Authenticate: Bearer realm=\"onebox\"%s\r\n",
+                      r->www_authenticate == 2 ? ", error=\"invalid_token\"" : "");
     if ((size_t)n + 2 >= sizeof head)
         return -1;
     memcpy(head + n, "\r\n", 3);

@@ -11,8 +11,8 @@
 
 /* Fills r's input fields from fr.  The body is read into buf (cap bytes,
  * which must exceed cfg.api_body_max) and NUL-terminated.  Returns 0, or -1
- * after answering (400 malformed params or short body, 413 body too large,
- * 414 path too long). */
+ * after answering (400 malformed params, a short body, or a path or query
+ * over API_PATH_MAX; 413 body too large). */
 int fcgi_request_read(FCGX_Request *fr, struct api_req *r, char *buf, size_t cap);
 
 /* Writes r's answer (status line, headers, body) to fr.  Returns 0, or -1

@@ -25,7 +25,8 @@
  * cfg.admin_email (ONEBOX_ADMIN_EMAIL) gets role "admin"; everyone else
  * "user".
  *
- * Flags: --config PATH, --routes (print the route table and exit), --help. */
+ * Flags: --config PATH, --print-config, --help (ob_config_from_args), and
+ * --routes: print the route table (method, pattern, auth) and exit. */
 #include "api.h"
 #include "fcgi_request.h"
 #include "hashgate.h"
@@ -68,16 +69,6 @@ struct worker {
 
 static int listen_fd = -1;
 static atomic_int stopping;
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: onebox-api [--config PATH] [--routes] [--help]\n"
-            "  FastCGI responder for the onebox REST API.\n"
-            "  Listens on api_listen (Unix path, HOST:PORT, or '-' = fd 0 from spawn-fcgi).\n"
-            "  The user registering with admin_email (ONEBOX_ADMIN_EMAIL) becomes admin.\n"
-            "  --routes  print every route (method, pattern, auth) and exit\n");
-}
 
 static int fd0_is_listener(void)
 {
@@ -174,12 +165,13 @@ static void serve_one(struct worker *w, FCGX_Request *fr)
         router_dispatch(&r);
     if (fcgi_request_write(fr, &r) < 0)
         ob_debug("worker %d: the web server went away before the answer", w->index);
-    FCGX_Finish_r(fr);
     int64_t us = metrics_now_us() - t0;
     metrics_observe(r.route_index, r.status, us);
+    /* before FCGX_Finish_r: the param strings r points at die with it */
     if (ob_log_enabled(OB_LOG_DEBUG))
         ob_debug("%s %.*s %d %.1fms", r.method ? r.method : "-", (int)r.path_len,
                  r.path ? r.path : "", r.status, (double)us / 1000.0);
+    FCGX_Finish_r(fr);
     req_clear(&r);
 }
 
@@ -250,30 +242,22 @@ static void server_free(struct api_server *srv)
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
+    for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--routes") == 0) {
             router_print(stdout);
             return 0;
         }
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            i++;
-        } else if (strncmp(argv[i], "--config=", 9) != 0) {
-            usage(stderr);
-            return 2;
-        }
-    }
 
     /* config */
     struct ob_config cfg;
     char err[256];
-    if (ob_config_load(&cfg, ob_config_path_from_args(argc, argv), err, sizeof err) < 0) {
-        fprintf(stderr, "onebox-api: config: %s\n", err);
+    int arc = ob_config_from_args(&cfg, argc, argv, "onebox-api",
+                                  "FastCGI responder for the onebox REST API "
+                                  "(--routes prints the route table; the user "
+                                  "registering with admin_email becomes admin)");
+    if (arc != 0) {
         ob_config_free(&cfg);
-        return 1;
+        return arc > 0 ? 0 : 1;
     }
     ob_log_init("onebox-api", (enum ob_log_level)ob_log_level_parse(cfg.log_level));
     if (ob_config_make_dirs(&cfg, err, sizeof err) < 0) {

@@ -20,20 +20,37 @@ void req_reply_ok(struct api_req *r, int status, json_t *data)
 {
     char *s = ob_json_ok(data);
     if (!s) {
-        set_out(r, 500, ob_json_err("internal", "could not build the answer"));
+        set_out(r, 500, ob_json_err("internal_error", "could not build the answer"));
         return;
     }
     set_out(r, status, s);
 }
 
-void req_reply_err(struct api_req *r, int status, const char *code, const char *fmt, ...)
+const char *req_error_code(int status)
+{
+    switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict";
+    case 413: return "payload_too_large";
+    case 429: return "rate_limited";
+    case 500: return "internal_error";
+    case 503: return "unavailable";
+    }
+    return "error";
+}
+
+void req_reply_err(struct api_req *r, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    set_out(r, status, ob_json_err(code, msg));
+    set_out(r, status, ob_json_err(req_error_code(status), msg));
 }
 
 void req_reply_text(struct api_req *r, int status, const char *content_type,
@@ -41,7 +58,7 @@ void req_reply_text(struct api_req *r, int status, const char *content_type,
 {
     char *s = malloc(len + 1);
     if (!s) {
-        set_out(r, 500, ob_json_err("internal", "out of memory"));
+        set_out(r, 500, ob_json_err("internal_error", "out of memory"));
         return;
     }
     memcpy(s, text, len);
@@ -82,15 +99,14 @@ json_t *req_body_json(struct api_req *r, int optional)
     if (optional && r->body_len == 0)
         return json_object();
     if (!is_json_type(r->content_type)) {
-        req_reply_err(r, 400, "bad_content_type",
-                      "Content-Type must be application/json");
+        req_reply_err(r, 400, "Content-Type must be application/json");
         return NULL;
     }
     char err[256];
     json_t *o = ob_json_parse_object(r->body, r->body_len, (size_t)r->srv->cfg->api_body_max,
                                      err, sizeof err);
     if (!o)
-        req_reply_err(r, 400, "invalid_json", "%s", err);
+        req_reply_err(r, 400, "%s", err);
     return o;
 }
 
@@ -164,8 +180,7 @@ int req_query_long(struct api_req *r, const char *name, long min, long max, long
     char *end = NULL;
     long v = rc > 0 && buf[0] ? strtol(buf, &end, 10) : 0;
     if (rc < 0 || !buf[0] || *end || v < min || v > max) {
-        req_reply_err(r, 400, "bad_request",
-                      "query parameter '%s' must be a whole number from %ld to %ld",
+        req_reply_err(r, 400, "query parameter '%s' must be a whole number from %ld to %ld",
                       name, min, max);
         return -1;
     }
@@ -177,8 +192,7 @@ int req_query_str(struct api_req *r, const char *name, char *out, size_t cap)
 {
     int rc = req_query_get(r->query, name, out, cap);
     if (rc < 0) {
-        req_reply_err(r, 400, "bad_request",
-                      "query parameter '%s' is malformed or longer than %zu bytes",
+        req_reply_err(r, 400, "query parameter '%s' is malformed or longer than %zu bytes",
                       name, cap - 1);
         return -1;
     }
@@ -190,6 +204,6 @@ int req_may_act_for(struct api_req *r, const char *user_id)
     if (strcmp(r->auth.claims.sub, user_id) == 0 ||
         strcmp(r->auth.claims.role, "admin") == 0)
         return 0;
-    req_reply_err(r, 403, "forbidden", "you may only act on your own user");
+    req_reply_err(r, 403, "you may only act on your own user");
     return -1;
 }

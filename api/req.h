@@ -11,9 +11,15 @@
 
 /* Sets the answer {"success":true,"data":data} (data stolen; NULL = {}). */
 void req_reply_ok(struct api_req *r, int status, json_t *data);
-/* Sets the answer {"success":false,"error":{code,message}}. */
-void req_reply_err(struct api_req *r, int status, const char *code,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sets the answer {"success":false,"error":{code,message}}; the code follows
+ * from the status, one code per status as contrib/openapi.yaml lists them
+ * (400 bad_request, 401 unauthorized, 403 forbidden, 404 not_found,
+ * 405 method_not_allowed, 409 conflict, 413 payload_too_large,
+ * 429 rate_limited, 500 internal_error, 503 unavailable). */
+void req_reply_err(struct api_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The error code of a status ("error" for one not listed above). */
+const char *req_error_code(int status);
 /* Sets a non-JSON answer (Prometheus text); text is copied. */
 void req_reply_text(struct api_req *r, int status, const char *content_type,
                     const char *text, size_t len);

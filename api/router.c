@@ -34,7 +34,7 @@ const struct route router_table[] = {
     { "GET",    "/api/emails/search",                ROUTE_USER,   routes_emails_search,    0 },
     { "GET",    "/api/emails/:id",                   ROUTE_USER,   routes_emails_get,       0 },
     { "GET",    "/api/health",                       ROUTE_PUBLIC, routes_health_get,       0 },
-    { "GET",    "/metrics",                          ROUTE_PUBLIC, routes_health_metrics,   0 },
+    { "GET",    "/metrics",                          ROUTE_ADMIN,  routes_health_metrics,   0 },
 };
 const int router_count = (int)(sizeof router_table / sizeof router_table[0]);
 
@@ -133,7 +133,7 @@ int router_match(struct api_req *r)
     r->route_index = -1;
     r->allow[0] = '\0';
     if (nsegs < 0) {
-        req_reply_err(r, 404, "not_found", "no such route");
+        req_reply_err(r, 404, "no such route");
         return -1;
     }
     int found = -1, np = 0;
@@ -150,10 +150,10 @@ int router_match(struct api_req *r)
     }
     if (found < 0) {
         if (r->allow[0]) {
-            req_reply_err(r, 405, "method_not_allowed", "method %.16s is not allowed here; allowed: %s",
+            req_reply_err(r, 405, "method %.16s is not allowed here; allowed: %s",
                           r->method, r->allow);
         } else {
-            req_reply_err(r, 404, "not_found", "no such route");
+            req_reply_err(r, 404, "no such route");
         }
         return -1;
     }
@@ -164,12 +164,12 @@ int router_match(struct api_req *r)
         char name[32], *v = malloc(PARAM_MAX);
         param_name(router_table[found].pattern, k, name, sizeof name);
         if (!v) {
-            req_reply_err(r, 500, "internal", "out of memory");
+            req_reply_err(r, 500, "out of memory");
             return -1;
         }
         r->params[r->nparams++] = v;
         if (req_pct_decode(params[k].p, params[k].n, v, PARAM_MAX, 0) < 0 || !param_ok(name, v)) {
-            req_reply_err(r, 400, "bad_request", "path parameter '%s' is not valid", name);
+            req_reply_err(r, 400, "path parameter '%s' is not valid", name);
             return -1;
         }
     }
@@ -185,7 +185,7 @@ void router_dispatch(struct api_req *r)
     r->status = 0;
     r->route->handler(r);
     if (r->status == 0 || !r->out)
-        req_reply_err(r, 500, "internal", "the handler gave no answer");
+        req_reply_err(r, 500, "the handler gave no answer");
 }
 
 const char *router_auth_name(enum route_auth a)

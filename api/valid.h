@@ -11,7 +11,7 @@
 #define VALID_EMAIL_MAX 254
 #define VALID_PHONE_MAX 16
 #define VALID_PASSWORD_MIN 8
-#define VALID_PASSWORD_MAX 128
+#define VALID_PASSWORD_MAX 1024
 #define VALID_HOST_MAX 253
 #define VALID_URL_MAX 2048
 
@@ -20,7 +20,7 @@
 int valid_email(const char *s);
 /* "+" then 7 to 15 digits, the first not 0 (E.164); "+" is optional. */
 int valid_phone(const char *s);
-/* 8..128 bytes, at least one letter and one digit, no control characters,
+/* 8..1024 bytes, at least one letter and one digit, no control characters,
  * not equal to the login identifier.  On 0, err says which rule failed. */
 int valid_password(const char *pw, const char *identifier, char *err, size_t errlen);
 /* A DNS name of letter/digit/hyphen labels, an IPv4 address or an IPv6
