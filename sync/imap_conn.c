@@ -1,0 +1,392 @@
+/* imap_conn: connect, verify, log in, IDLE/DONE/NOOP; see imap_conn.h. */
+#include "imap_conn.h"
+
+#include "account.h"
+#include "account_db.h"
+#include "imap_log.h"
+#include "oauth2.h"
+#include "ob_log.h"
+#include "ob_time.h"
+#include "sync_ctx.h"
+#include "tls_verify.h"
+
+#include <arpa/inet.h>
+#include <libetpan/libetpan.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* Dead-peer detection between DONE cycles: ~2 minutes after the last ACK. */
+#define KEEPALIVE_IDLE_S 60
+#define KEEPALIVE_INTVL_S 15
+#define KEEPALIVE_CNT 4
+/* An access token is refreshed when it has less than this left. */
+#define TOKEN_MARGIN_MS (5 * 60 * 1000)
+
+const char *imap_conn_strerror(int r)
+{
+    switch (r) {
+    case MAILIMAP_NO_ERROR:
+    case MAILIMAP_NO_ERROR_AUTHENTICATED:
+    case MAILIMAP_NO_ERROR_NON_AUTHENTICATED:
+        return "ok";
+    case MAILIMAP_ERROR_BAD_STATE:
+        return "command not allowed in this state";
+    case MAILIMAP_ERROR_STREAM:
+        return "connection lost or timed out";
+    case MAILIMAP_ERROR_PARSE:
+        return "unparsable server response";
+    case MAILIMAP_ERROR_CONNECTION_REFUSED:
+        return "connection refused";
+    case MAILIMAP_ERROR_MEMORY:
+        return "out of memory";
+    case MAILIMAP_ERROR_FATAL:
+        return "server closed the connection";
+    case MAILIMAP_ERROR_PROTOCOL:
+        return "protocol error";
+    case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+        return "server refused the connection";
+    case MAILIMAP_ERROR_LOGIN:
+        return "login refused";
+    case MAILIMAP_ERROR_SELECT:
+        return "SELECT failed";
+    case MAILIMAP_ERROR_FETCH:
+    case MAILIMAP_ERROR_UID_FETCH:
+        return "FETCH failed";
+    case MAILIMAP_ERROR_NOOP:
+        return "NOOP failed";
+    case MAILIMAP_ERROR_STARTTLS:
+        return "STARTTLS failed";
+    case MAILIMAP_ERROR_SSL:
+        return "TLS handshake failed";
+    case MAILIMAP_ERROR_CAPABILITY:
+        return "CAPABILITY failed";
+    case MAILIMAP_ERROR_INVAL:
+        return "invalid argument";
+    default:
+        return "IMAP error";
+    }
+}
+
+static int is_ok(int r)
+{
+    return r == MAILIMAP_NO_ERROR || r == MAILIMAP_NO_ERROR_AUTHENTICATED ||
+           r == MAILIMAP_NO_ERROR_NON_AUTHENTICATED;
+}
+
+void imap_conn_server_text(struct account *a, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!a->imap || !a->imap->imap_response)
+        return;
+    size_t n = imap_log_sanitize(buf, cap, a->imap->imap_response,
+                                 strnlen(a->imap->imap_response, 1024));
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\t')
+            buf[i] = ' ';
+}
+
+static void fail(struct account *a, int r, const char *what, char *err, size_t errlen)
+{
+    char srv[160];
+    imap_conn_server_text(a, srv, sizeof srv);
+    if (srv[0] && r != MAILIMAP_ERROR_STREAM)
+        snprintf(err, errlen, "%s: %s (%s)", what, imap_conn_strerror(r), srv);
+    else
+        snprintf(err, errlen, "%s: %s", what, imap_conn_strerror(r));
+}
+
+static int is_ip_literal(const char *host)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* SNI (RFC 6066 §3: host names only, never IP literals). */
+static void sni_cb(struct mailstream_ssl_context *c, void *host)
+{
+    if (!is_ip_literal(host))
+        mailstream_ssl_set_server_name(c, host);
+}
+
+static void set_keepalive(int fd)
+{
+    int on = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S, cnt = KEEPALIVE_CNT;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+static int stream_fd(mailimap *imap)
+{
+    if (!imap || !imap->imap_stream)
+        return -1;
+    mailstream_low *low = mailstream_get_low(imap->imap_stream);
+    return low ? mailstream_low_get_fd(low) : -1;
+}
+
+static void publish_fd(struct account *a)
+{
+    int fd = stream_fd(a->imap);
+    if (fd >= 0)
+        set_keepalive(fd);
+    pthread_mutex_lock(&a->mu);
+    a->sock_fd = fd;
+    pthread_mutex_unlock(&a->mu);
+}
+
+void imap_conn_close(struct account *a)
+{
+    if (!a->imap)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->sock_fd = -1;
+    pthread_mutex_unlock(&a->mu);
+    if (a->imap->imap_stream) {
+        mailstream_close(a->imap->imap_stream);
+        a->imap->imap_stream = NULL;
+    }
+    mailimap_free(a->imap);
+    a->imap = NULL;
+    a->idle_fd = -1;
+    a->has_idle = a->has_condstore = 0;
+}
+
+static int refresh_caps(struct account *a, char *err, size_t errlen)
+{
+    struct mailimap_capability_data *cd = NULL;
+    imap_log_begin(a, "CAPABILITY");
+    int r = mailimap_capability(a->imap, &cd);
+    if (cd)
+        mailimap_capability_data_free(cd);
+    if (!is_ok(r)) {
+        fail(a, r, "CAPABILITY", err, errlen);
+        imap_log_end(a, err);
+        return -1;
+    }
+    imap_log_end(a, NULL);
+    return 0;
+}
+
+int imap_conn_open(struct account *a, const struct account_conf *c, char *err, size_t errlen)
+{
+    imap_conn_close(a);
+    a->imap = mailimap_new(0, NULL);
+    if (!a->imap) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Before connecting: the timeout is copied into the stream then (clibs §1.9). */
+    mailimap_set_timeout(a->imap, a->ctx->cfg->imap_timeout);
+    imap_log_attach(a->imap, a);
+    a->last_rx_ms = ob_time_mono_ms();
+    char what[300];
+    snprintf(what, sizeof what, "connect to %.200s:%d", c->host, c->port);
+    imap_log_begin(a, "CONNECT");
+    int r;
+    uint16_t port = (uint16_t)c->port;
+    switch (c->security) {
+    case ACCOUNT_SEC_TLS:
+        r = mailimap_ssl_connect_with_callback(a->imap, c->host, port, sni_cb, c->host);
+        break;
+    case ACCOUNT_SEC_STARTTLS:
+        r = mailimap_socket_connect(a->imap, c->host, port);
+        break;
+    default:
+        r = mailimap_socket_connect(a->imap, c->host, port);
+        break;
+    }
+    if (!is_ok(r)) {
+        fail(a, r, what, err, errlen);
+        imap_log_end(a, err);
+        return -1;
+    }
+    publish_fd(a);
+    imap_log_end(a, NULL);
+    if (c->security == ACCOUNT_SEC_STARTTLS) {
+        if (!mailimap_has_extension(a->imap, "STARTTLS") && refresh_caps(a, err, errlen) < 0)
+            return -1;
+        if (!mailimap_has_extension(a->imap, "STARTTLS")) {
+            /* No silent downgrade to plain text. */
+            snprintf(err, errlen, "server does not offer STARTTLS");
+            return -2;
+        }
+        imap_log_begin(a, "STARTTLS");
+        r = mailimap_socket_starttls_with_callback(a->imap, sni_cb, c->host);
+        if (!is_ok(r)) {
+            fail(a, r, "STARTTLS", err, errlen);
+            imap_log_end(a, err);
+            return -1;
+        }
+        imap_log_end(a, NULL);
+        publish_fd(a);
+    }
+    if (c->security != ACCOUNT_SEC_PLAIN) {
+        char why[200];
+        if (tls_verify_peer(a->ctx->tls, a->imap->imap_stream, c->host, why, sizeof why) < 0) {
+            snprintf(err, errlen, "TLS: %s (host %.100s)", why, c->host);
+            ob_warn("%s/%s: refusing server: %s", a->user, a->email, err);
+            return -2;
+        }
+        /* Capabilities before TLS cannot be trusted (RFC 2595 §3.1). */
+        if (c->security == ACCOUNT_SEC_STARTTLS && refresh_caps(a, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int login_password(struct account *a, const struct account_conf *c, char *err, size_t errlen)
+{
+    if (memchr(c->secret, '\0', c->secret_len)) {
+        snprintf(err, errlen, "stored password contains a NUL byte");
+        return -2;
+    }
+    imap_log_begin(a, "LOGIN");
+    int r = mailimap_login(a->imap, c->username, (const char *)c->secret);
+    if (is_ok(r)) {
+        imap_log_end(a, NULL);
+        return 0;
+    }
+    fail(a, r, "authentication failed", err, errlen);
+    imap_log_end(a, err);
+    return r == MAILIMAP_ERROR_LOGIN ? -2 : -1;
+}
+
+static int get_token(struct account *a, const struct account_conf *c, int force,
+                     char *err, size_t errlen)
+{
+    int64_t now = ob_time_mono_ms();
+    if (!force && a->access_token && a->token_expiry_ms - now > TOKEN_MARGIN_MS)
+        return 0;
+    struct oauth2_secret s;
+    if (oauth2_secret_parse(c->secret, c->secret_len, &s, err, errlen) < 0)
+        return -2;
+    char *tok = NULL;
+    long expires = 0;
+    int64_t t0 = ob_time_mono_ms();
+    imap_log_begin(a, "OAUTH2 REFRESH");
+    int r = oauth2_refresh(c->token_url, c->client_id, &s, a->ctx->cfg->imap_timeout,
+                           &tok, &expires, err, errlen);
+    oauth2_secret_clear(&s);
+    imap_log_end(a, r < 0 ? err : NULL);
+    if (r < 0)
+        return r;
+    if (a->access_token) {
+        OPENSSL_cleanse(a->access_token, strlen(a->access_token));
+        free(a->access_token);
+    }
+    a->access_token = tok;
+    a->token_expiry_ms = t0 + (int64_t)expires * 1000;
+    ob_info("%s/%s: access token refreshed (valid %ld s)", a->user, a->email, expires);
+    return 0;
+}
+
+static int login_xoauth2(struct account *a, const struct account_conf *c, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int r = get_token(a, c, attempt > 0, err, errlen);
+        if (r < 0)
+            return r;
+        imap_log_begin(a, "AUTHENTICATE XOAUTH2");
+        r = mailimap_oauth2_authenticate(a->imap, c->username, a->access_token);
+        if (is_ok(r)) {
+            imap_log_end(a, NULL);
+            return 0;
+        }
+        fail(a, r, "authentication failed", err, errlen);
+        imap_log_end(a, err);
+        if (r != MAILIMAP_ERROR_LOGIN)
+            return -1;
+        /* A refused token may just have expired early: refresh once. */
+    }
+    return -2;
+}
+
+int imap_conn_login(struct account *a, const struct account_conf *c, char *err, size_t errlen)
+{
+    int r = c->auth == ACCOUNT_AUTH_XOAUTH2 ? login_xoauth2(a, c, err, errlen)
+                                            : login_password(a, c, err, errlen);
+    if (r < 0)
+        return r;
+    /* Post-login capabilities differ (CONDSTORE shows only now, clibs §1.1). */
+    if (refresh_caps(a, err, errlen) < 0)
+        return -1;
+    a->has_idle = mailimap_has_idle(a->imap) && !a->no_idle;
+    a->has_condstore = mailimap_has_condstore(a->imap);
+    return 0;
+}
+
+int imap_conn_idle(struct account *a, char *err, size_t errlen)
+{
+    if (!a->imap || !a->imap->imap_selection_info) {
+        /* libetpan dereferences the selection info (clibs pitfall 4). */
+        snprintf(err, errlen, "IDLE without a selected mailbox");
+        return -1;
+    }
+    imap_log_begin(a, "IDLE");
+    int r = mailimap_idle(a->imap);
+    if (!is_ok(r)) {
+        fail(a, r, "IDLE", err, errlen);
+        imap_log_end(a, err);
+        if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE) {
+            /* libetpan 1.9.4 hangs on data before "+ idling" (pitfall 2):
+             * after one such failure this account polls instead. */
+            a->no_idle = 1;
+            ob_warn("%s/%s: IDLE failed (%s); polling with NOOP from now on",
+                    a->user, a->email, imap_conn_strerror(r));
+        }
+        return -1;
+    }
+    imap_log_end(a, NULL);
+    a->idle_fd = mailimap_idle_get_fd(a->imap);
+    if (a->idle_fd < 0) {
+        snprintf(err, errlen, "IDLE: no socket");
+        return -1;
+    }
+    return 0;
+}
+
+int imap_conn_idle_buffered(struct account *a)
+{
+    return a->imap && a->imap->imap_stream && a->imap->imap_stream->read_buffer_len > 0;
+}
+
+int imap_conn_idle_done(struct account *a, int *exists, char *err, size_t errlen)
+{
+    *exists = 0;
+    a->idle_fd = -1;
+    imap_log_begin(a, "DONE");
+    int r = mailimap_idle_done(a->imap);
+    if (!is_ok(r)) {
+        fail(a, r, "DONE", err, errlen);
+        imap_log_end(a, err);
+        return -1;
+    }
+    imap_log_end(a, NULL);
+    struct mailimap_selection_info *si = a->imap->imap_selection_info;
+    *exists = si && si->sel_has_exists;
+    return 0;
+}
+
+int imap_conn_noop(struct account *a, int *exists, char *err, size_t errlen)
+{
+    *exists = 0;
+    struct mailimap_selection_info *si = a->imap ? a->imap->imap_selection_info : NULL;
+    uint32_t before = si ? si->sel_exists : 0;
+    imap_log_begin(a, "NOOP");
+    int r = mailimap_noop(a->imap);
+    if (!is_ok(r)) {
+        fail(a, r, "NOOP", err, errlen);
+        imap_log_end(a, err);
+        return -1;
+    }
+    imap_log_end(a, NULL);
+    si = a->imap->imap_selection_info;
+    *exists = si && si->sel_exists > before;
+    return 0;
+}
