@@ -99,17 +99,25 @@ t_alive() {
     [ -n "$pid" ] && _t_pid_running "$pid"
 }
 
+# t_group_running PGID: true while a process of group PGID is running
+# (zombies waiting to be reaped do not count).
+t_group_running() {
+    awk -v g="$1" '{ sub(/.*\) /, ""); if ($3 == g && $1 != "Z" && $1 != "X") f = 1 }
+        END { exit !f }' /proc/[0-9]*/stat 2>/dev/null
+}
+
 # t_stop NAME [TIMEOUT]: SIGTERM to NAME's PID, wait for it to exit, then
-# SIGKILL (PID and its process group) if it has not after TIMEOUT seconds
-# (default 10). Whatever is left in its process group is killed too.
-# Returns 0 when it is gone (or was never started).
+# SIGKILL if it has not after TIMEOUT seconds (default 10). What it leaves
+# in its process group gets a moment to exit on its own, then SIGKILL.
+# Returns 0 when all of it is gone (or was never started).
 t_stop() {
-    local name pid left
+    local name pid left grace
     name=$1
     pid=$(t_pid "$name") || return 0
     [ -n "$pid" ] || return 0
+    grace=20
     if _t_pid_running "$pid"; then
-        kill -TERM "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null || :
         left=$(( ${2:-10} * 10 ))
         while _t_pid_running "$pid" && [ "$left" -gt 0 ]; do
             sleep 0.1
@@ -117,21 +125,29 @@ t_stop() {
         done
         if _t_pid_running "$pid"; then
             t_log "t_stop: $name (pid $pid) ignored SIGTERM; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null
+            kill -KILL "$pid" 2>/dev/null || :
+            grace=0
         fi
     fi
-    # Children that outlived their parent (a SIGKILLed master's workers).
-    if kill -0 -"$pid" 2>/dev/null; then
-        kill -KILL -"$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || :
+    # Children that outlive their parent (a master's workers) normally
+    # notice and exit; whatever does not is killed.
+    left=$grace
+    while t_group_running "$pid" && [ "$left" -gt 0 ]; do
+        sleep 0.1
+        left=$((left - 1))
+    done
+    if t_group_running "$pid"; then
+        kill -KILL -"$pid" 2>/dev/null || :
     fi
-    wait "$pid" 2>/dev/null
     left=50
-    while _t_pid_running "$pid" && [ "$left" -gt 0 ]; do
+    while { _t_pid_running "$pid" || t_group_running "$pid"; } &&
+        [ "$left" -gt 0 ]; do
         sleep 0.1
         left=$((left - 1))
     done
     rm -f "$T/.bg/$name.pid"
-    ! _t_pid_running "$pid"
+    ! _t_pid_running "$pid" && ! t_group_running "$pid"
 }
 
 # --- waiting ----------------------------------------------------------------
@@ -200,10 +216,10 @@ t_wait_log() {
 _t_port_lockdir() {
     local d
     d=${T_PORT_LOCKDIR:-/tmp/onebox-test-ports}
-    [ -d "$d" ] || mkdir -m 1777 "$d" 2>/dev/null
+    [ -d "$d" ] || mkdir -m 1777 "$d" 2>/dev/null || :
     if [ ! -w "$d" ]; then
         d="$d-$(id -u)"
-        [ -d "$d" ] || mkdir -m 0700 "$d" 2>/dev/null
+        [ -d "$d" ] || mkdir -m 0700 "$d" 2>/dev/null || :
     fi
     printf '%s\n' "$d"
 }
@@ -235,8 +251,13 @@ _t_port_lock() {
 # t_free_port: print a TCP port free on 127.0.0.1 and reserved for this test
 # until it exits. Use as: port=$(t_free_port).
 t_free_port() {
-    local lo hi a b d n p tries
-    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+    local r lo hi a b d n p tries
+    # Not `read <file`: dash reads a byte at a time, and this /proc file
+    # answers a read at a non-zero offset with EOF.
+    r=$(cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    set -- $r
+    lo=${1:-32768}
+    hi=${2:-60999}
     if [ "$lo" -gt 12000 ]; then
         a=10000
         b=$((lo - 1))
@@ -267,7 +288,9 @@ _t_port_release() {
     d=$(_t_port_lockdir)
     while read -r p; do
         [ -n "$p" ] || continue
-        [ "$(cat "$d/$p" 2>/dev/null)" = "$$" ] && rm -f "$d/$p"
+        if [ "$(cat "$d/$p" 2>/dev/null)" = "$$" ]; then
+            rm -f "$d/$p"
+        fi
     done <"$T/.ports"
 }
 
@@ -395,9 +418,14 @@ t_bail() {
 
 # --- cleanup ----------------------------------------------------------------
 
+# On failure, the logs CI would otherwise lose: the background processes'
+# output and the servers' own logs (not access logs or openssl chatter).
 _t_dump_logs() {
     local f
-    for f in "$T"/*.log; do
+    for f in "$T"/*.log "$T"/*/*.log; do
+        case $f in
+        */access.log | *.openssl.log) continue ;;
+        esac
         [ -s "$f" ] || continue
         t_log "---- tail of $f"
         tail -n 20 "$f" | sed 's/^/#   /' >&2
@@ -422,17 +450,17 @@ _t_cleanup() {
     fi
 }
 
+# No `local` before reading $?: `local` itself resets it.
 _t_on_exit() {
-    local rc
-    rc=$?
+    _t_rc=$?
     set +eu
     if [ "$_T_DONE" -eq 0 ]; then
-        _t_fail "test script ended before t_done (status $rc)"
+        _t_fail "test script ended before t_done (status $_t_rc)"
         printf '%d passed, %d failed\n' "$_T_PASS" "$_T_FAIL"
-        [ "$rc" -ne 0 ] || rc=1
+        [ "$_t_rc" -ne 0 ] || _t_rc=1
     fi
     _t_cleanup
-    exit "$rc"
+    exit "$_t_rc"
 }
 
 _t_on_signal() {

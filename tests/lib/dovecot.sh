@@ -20,11 +20,15 @@
 #                                  DOVECOT_CONF, DOVECOT_CA, DOVECOT_DIR,
 #                                  DOVECOT_LOG, DOVECOT_UID, DOVECOT_GID
 #   dovecot_add_user USER PASS     (usable as soon as it returns)
+#   dovecot_add_users < FILE       many `USER PASS` lines, one reload
 #   dovecot_set_password USER PASS (in effect as soon as it returns)
 #   dovecot_append USER MAILBOX FILE
 #                                  deliver FILE with `doveadm save`: no \Seen
 #                                  flag, IDLE clients are notified, MAILBOX
 #                                  is created if missing
+#   dovecot_drop USER MAILBOX FILE...
+#                                  many messages at once, written into the
+#                                  Maildir (tmp/ then new/): for seeding
 #   dovecot_kick USER              server-side disconnect of USER's sessions
 #   dovecot_set_uidvalidity USER MAILBOX N
 #   dovecot_uidvalidity USER MAILBOX   print the current UIDVALIDITY
@@ -183,7 +187,7 @@ dovecot_start() {
     else
         t_bg dovecot "$DOVECOT_BIN" -F -c "$DOVECOT_CONF" || return 1
     fi
-    t_wait_for "$T_TIMEOUT" _dovecot_up
+    t_wait_for "$T_TIMEOUT" _dovecot_up || :
     if ! t_alive dovecot || ! _dovecot_up; then
         echo "dovecot_start: Dovecot did not come up" >&2
         cat "$T/dovecot.log" "$DOVECOT_LOG" 2>/dev/null | tail -n 20 >&2
@@ -206,55 +210,81 @@ dovecot_stop() {
 }
 
 _dovecot_check_cred() {
-    case $1$2 in
-    *:* | *"
-"*)
-        echo "dovecot: user names and passwords must not contain ':' or newlines" >&2
+    case $1 in
+    '' | *[:\ \	]*)
+        echo "dovecot: bad user name '$1' (empty, or ':' or blanks)" >&2
         return 1
         ;;
     esac
-    [ -n "$1" ] && [ -n "$2" ]
+    case $2 in
+    '' | *:* | *"
+"*)
+        echo "dovecot: bad password for $1 (empty, or ':' or a newline)" >&2
+        return 1
+        ;;
+    esac
 }
 
 # Dovecot re-reads the passwd-file when its mtime or size changes, checking
 # at most once a second. Two edits in the same second with the same size
 # would look unchanged, so each edit moves the mtime forward by at least one
-# second; then we wait until the auth service answers with the new data.
+# second; then we wait until the auth service answers with the new data
+# (usually within a second).
 _dovecot_passwd_commit() {
     local now prev
     now=$(date +%s)
-    prev=${_dovecot_passwd_mtime:-0}
+    prev=$(stat -c %Y "$DOVECOT_DIR/passwd")
     [ "$now" -gt "$prev" ] || now=$((prev + 1))
-    _dovecot_passwd_mtime=$now
-    touch -d "@$now" "$DOVECOT_DIR/passwd.new" &&
-        mv -f "$DOVECOT_DIR/passwd.new" "$DOVECOT_DIR/passwd" || return 1
+    touch -d "@$now" "$DOVECOT_DIR/passwd.new" || return 1
+    mv -f "$DOVECOT_DIR/passwd.new" "$DOVECOT_DIR/passwd" || return 1
     if ! t_wait_for "$T_TIMEOUT" dovecot_doveadm auth test "$1" "$2"; then
         echo "dovecot: auth for $1 did not take effect" >&2
         return 1
     fi
 }
 
-_dovecot_passwd_prepare() {
-    grep -v "^$1:" "$DOVECOT_DIR/passwd" >"$DOVECOT_DIR/passwd.new"
-    printf '%s:{PLAIN}%s\n' "$1" "$2" >>"$DOVECOT_DIR/passwd.new" || return 1
-    chmod 0600 "$DOVECOT_DIR/passwd.new"
+# dovecot_add_users: add (or replace) many users with one reload, reading
+# `USER PASS` lines from stdin (PASS is the rest of the line). Load tests
+# use it: one dovecot_add_user per user costs about a second each.
+dovecot_add_users() {
+    local d u p last_u last_p
+    d=$DOVECOT_DIR
+    : >"$d/passwd.add"
+    last_u=
+    while IFS=' ' read -r u p; do
+        [ -n "$u" ] || continue
+        _dovecot_check_cred "$u" "$p" || return 1
+        printf '%s:{PLAIN}%s\n' "$u" "$p" >>"$d/passwd.add"
+        last_u=$u
+        last_p=$p
+    done
+    [ -n "$last_u" ] || return 0
+    # Keep the users not being replaced, then append the new entries.
+    awk -F: 'NR == FNR { add[$1] = 1; next } !($1 in add)' \
+        "$d/passwd.add" "$d/passwd" >"$d/passwd.new" || return 1
+    cat "$d/passwd.add" >>"$d/passwd.new" || return 1
+    rm -f "$d/passwd.add"
+    chmod 0600 "$d/passwd.new"
     if [ "$(id -u)" -eq 0 ]; then
-        chown "$DOVECOT_UID:$DOVECOT_GID" "$DOVECOT_DIR/passwd.new" || return 1
+        chown "$DOVECOT_UID:$DOVECOT_GID" "$d/passwd.new" || return 1
     fi
+    _dovecot_passwd_commit "$last_u" "$last_p"
 }
 
-# dovecot_add_user USER PASS: add (or replace) a user. PASS is also the
-# user's XOAUTH2/OAUTHBEARER token.
+# dovecot_add_user USER PASS: add (or replace) a user, usable as soon as
+# this returns. PASS is also the user's XOAUTH2/OAUTHBEARER token.
 dovecot_add_user() {
     _dovecot_check_cred "$1" "$2" || return 1
-    _dovecot_passwd_prepare "$1" "$2" || return 1
-    _dovecot_passwd_commit "$1" "$2"
+    dovecot_add_users <<EOF
+$1 $2
+EOF
 }
 
 # dovecot_set_password USER PASS: change a password; new logins (and
 # re-authentications) with the old one are refused from then on.
 dovecot_set_password() {
-    grep -q "^$1:" "$DOVECOT_DIR/passwd" || {
+    awk -F: -v u="$1" '$1 == u { f = 1 } END { exit !f }' \
+        "$DOVECOT_DIR/passwd" || {
         echo "dovecot_set_password: no user $1" >&2
         return 1
     }
@@ -269,8 +299,56 @@ dovecot_append() {
         return 1
     }
     dovecot_doveadm save -u "$1" -m "$2" <"$3" 2>/dev/null && return 0
-    dovecot_doveadm mailbox create -u "$1" "$2" 2>/dev/null
+    dovecot_doveadm mailbox create -u "$1" "$2" 2>/dev/null || :
     dovecot_doveadm save -u "$1" -m "$2" <"$3"
+}
+
+# _dovecot_maildir USER MAILBOX: print the Maildir of MAILBOX (Maildir++
+# layout: INBOX is the root, others are .Name; '.' is the hierarchy
+# separator, so a child mailbox is Parent.Child),
+# creating the mailbox through Dovecot first if needed.
+_dovecot_maildir() {
+    local dir
+    dir="$DOVECOT_DIR/mail/$1/Maildir"
+    case $2 in
+    INBOX) ;;
+    *) dir="$dir/.$2" ;;
+    esac
+    if [ ! -d "$dir/new" ]; then
+        if [ "$2" = INBOX ]; then
+            dovecot_doveadm mailbox status -u "$1" messages INBOX >/dev/null
+        else
+            dovecot_doveadm mailbox create -u "$1" "$2"
+        fi
+    fi
+    [ -d "$dir/new" ] || {
+        echo "dovecot: no Maildir for $1/$2" >&2
+        return 1
+    }
+    printf '%s\n' "$dir"
+}
+
+# dovecot_drop USER MAILBOX FILE...: deliver many messages fast (bench and
+# load seeding) by writing them straight into the Maildir, the way a local
+# delivery agent does: copied into tmp/, then renamed into new/, so Dovecot
+# never sees a partial file. Unseen; IDLE clients are notified.
+dovecot_drop() {
+    local user dir stage n f base
+    user=$1
+    dir=$(_dovecot_maildir "$user" "$2") || return 1
+    shift 2
+    stage=$(mktemp -d "$dir/tmp/drop.XXXXXX") || return 1
+    base="$(date +%s).M$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')P$$"
+    n=0
+    for f in "$@"; do
+        n=$((n + 1))
+        cp "$f" "$stage/$base.Q$n.onebox-test" || return 1
+    done
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R "$DOVECOT_UID:$DOVECOT_GID" "$stage" || return 1
+    fi
+    find "$stage" -type f -exec mv -t "$dir/new/" {} + || return 1
+    rmdir "$stage"
 }
 
 # dovecot_session_pids USER: the imap process of each logged-in session.
@@ -288,11 +366,15 @@ _dovecot_pids_gone() {
 }
 
 # dovecot_kick USER: disconnect USER's sessions from the server side (they
-# get `* BYE`); returns once those sessions' processes have exited.
+# get `* BYE`); returns once those sessions' processes have exited. No
+# session to kick is not an error.
 dovecot_kick() {
-    local before
+    local before rc
     before=$(dovecot_session_pids "$1")
-    dovecot_doveadm kick "$1" >/dev/null || return 1
+    rc=0
+    dovecot_doveadm kick "$1" >/dev/null || rc=$?
+    # 68 (EX_NOUSER): "No users kicked".
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 68 ] || return 1
     t_wait_for "$T_TIMEOUT" _dovecot_pids_gone "$before"
 }
 
