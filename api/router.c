@@ -108,6 +108,8 @@ static void param_name(const char *pattern, int k, char *out, size_t cap)
 static int param_ok(const char *name, const char *v)
 {
     long long id;
+    if (strstr(v, "..") || strcmp(v, ".") == 0)
+        return 0;   /* dot segments mean nothing here but "up" to someone */
     if (strcmp(name, "userId") == 0)
         return ob_proto_valid_id(v, 0);
     if (strcmp(name, "email") == 0)
