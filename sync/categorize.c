@@ -1,0 +1,1009 @@
+/* categorize.c — local rule-based classifier: loads contrib/categories.rules
+ * and scores a decoded message against it (headers per RFC 3834 and
+ * RFC 2369 come through struct mime_msg).
+ *
+ * Text is matched after folding: lowercase, Latin diacritics removed
+ * (é→e, ß→ss), typographic quotes and dashes made ASCII, full-width forms made
+ * ASCII, whitespace collapsed. Patterns are folded the same way when loaded,
+ * so "Réponse automatique" in the rules matches "REPONSE AUTOMATIQUE" in mail.
+ * A phrase must start and end on word boundaries (unless it ends in "*");
+ * CJK characters have no spaces between words, so no boundary is required
+ * next to them.
+ *
+ * Only the fresh part of the body counts: lines quoted with ">" are skipped
+ * and reading stops at the first @cut line (reply attribution, forwarded
+ * header block, signature separator), because replies quote the very
+ * outreach mail whose words would otherwise vote.
+ *
+ * Each rule counts at most once. The category with the highest total wins if
+ * it reaches the threshold, else the message is Uncategorized.
+ */
+#include "categorize.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CAT_MAX_FILE     (1u << 20)
+#define CAT_MAX_LINE     4096
+#define CAT_MAX_RULES    20000
+#define CAT_MAX_CUTS     200
+#define CAT_MAX_PATTERN  256
+#define CAT_MAX_WEIGHT   100.0
+#define CAT_BODY_MAX     (16u << 10) /* folded body bytes looked at */
+#define CAT_FIELD_MAX    1024        /* folded subject/from/header bytes */
+#define CAT_CUT_LINE_MAX 512
+
+enum where { W_SUBJECT, W_BODY, W_TEXT, W_FROM, W_HEADER, W_FLAG };
+enum flag { FL_CALENDAR, FL_ATTACHMENT, FL_HTML, FL_REPLY, FL_COUNT };
+
+static const char *const flag_names[FL_COUNT] = { "calendar", "attachment", "html", "reply" };
+
+struct cat_rule {
+	enum where where;
+	int arg;      /* enum mime_hdr for W_HEADER, enum flag for W_FLAG */
+	int cat;
+	double weight;
+	char *pat;    /* folded pattern; NULL: presence of the header or flag */
+	size_t plen;
+	int prefix;   /* pattern ended in '*' */
+	int lb, rb;   /* word boundary required on the left / right */
+	unsigned line;
+};
+
+struct cat_rules {
+	struct cat_rule *r;
+	size_t n, cap;
+	char **cuts;
+	size_t ncuts;
+	double threshold;
+};
+
+static const char *const cat_names[CAT_ID_COUNT] = {
+	CAT_INTERESTED, CAT_MEETING_BOOKED, CAT_NOT_INTERESTED,
+	CAT_SPAM,       CAT_OUT_OF_OFFICE,  CAT_UNCATEGORIZED,
+};
+
+/* Who wins a tie: auto-replies and bookings are the most specific. */
+static const int tie_order[CAT_ID_COUNT] = {
+	CAT_ID_OUT_OF_OFFICE, CAT_ID_MEETING_BOOKED, CAT_ID_NOT_INTERESTED,
+	CAT_ID_INTERESTED,    CAT_ID_SPAM,           CAT_ID_UNCATEGORIZED,
+};
+
+const char *cat_name(enum cat_id id)
+{
+	return (unsigned)id < CAT_ID_COUNT ? cat_names[id] : NULL;
+}
+
+int cat_lookup(const char *name)
+{
+	size_t n;
+
+	if (!name)
+		return -1;
+	while (*name == ' ' || *name == '\t')
+		name++;
+	n = strlen(name);
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	for (int i = 0; i < CAT_ID_COUNT; i++)
+		if (strlen(cat_names[i]) == n && strncasecmp(name, cat_names[i], n) == 0)
+			return i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Folding. */
+
+struct fbuf {
+	char *p;
+	size_t len, cap, max;
+	int oom;
+};
+
+static void fb_put(struct fbuf *b, const char *s, size_t n)
+{
+	if (b->oom || b->len + n > b->max)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 256;
+		char *np;
+		while (nc < b->len + n + 1)
+			nc *= 2;
+		if (!(np = realloc(b->p, nc))) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static uint32_t u8_next(const unsigned char *s, size_t n, size_t *k)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t need;
+
+	if (c < 0x80) {
+		*k = 1;
+		return c;
+	}
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+	if (need == 0 || need > n) {
+		*k = 1;
+		return 0xFFFD;
+	}
+	cp = c & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*k = 1;
+			return 0xFFFD;
+		}
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	*k = need;
+	return cp;
+}
+
+static void fb_cp(struct fbuf *b, uint32_t cp)
+{
+	char t[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		t[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		t[0] = (char)(0xC0 | (cp >> 6));
+		t[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		t[0] = (char)(0xE0 | (cp >> 12));
+		t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		t[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		t[0] = (char)(0xF0 | (cp >> 18));
+		t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		t[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	fb_put(b, t, n);
+}
+
+/* Base letters of U+00C0..U+017F; '?' marks the ones handled in fold_cp(). */
+static const char latin_base[] =
+	"aaaaaa?ceeeeiiii?nooooo??uuuuy??aaaaaa?ceeeeiiii?nooooo??uuuuy?y"
+	"aaaaaaccccccccdd??eeeeeeeeeegggggggghh??iiiiiiiii???jjkk?llllll?"
+	"???nnnnnn???oooooo??rrrrrrsssssssstttt??uuuuuuuuuuuuwwyyyzzzzzz?";
+
+static int is_space_cp(uint32_t cp)
+{
+	return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' ||
+	       cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
+	       cp == 0x3000;
+}
+
+/* Appends the folded form of cp (spaces are handled by the caller). */
+static void fold_cp(struct fbuf *b, uint32_t cp)
+{
+	const char *s = NULL;
+
+	if (cp >= 'A' && cp <= 'Z')
+		cp += 32;
+	else if (cp >= 0xFF01 && cp <= 0xFF5E) {
+		cp -= 0xFEE0; /* full-width ASCII */
+		if (cp >= 'A' && cp <= 'Z')
+			cp += 32;
+	} else if (cp >= 0xC0 && cp <= 0x17F && latin_base[cp - 0xC0] != '?') {
+		cp = (unsigned char)latin_base[cp - 0xC0];
+	} else if (cp >= 0xC0 && cp <= 0x17F) {
+		switch (cp) {
+		case 0xC6: case 0xE6: s = "ae"; break;
+		case 0xD0: case 0xF0: case 0x110: case 0x111: s = "d"; break;
+		case 0xD8: case 0xF8: s = "o"; break;
+		case 0xDE: case 0xFE: s = "th"; break;
+		case 0xDF: s = "ss"; break;
+		case 0x126: case 0x127: s = "h"; break;
+		case 0x131: s = "i"; break;
+		case 0x132: case 0x133: s = "ij"; break;
+		case 0x138: s = "k"; break;
+		case 0x13F: case 0x140: case 0x141: case 0x142: s = "l"; break;
+		case 0x149: case 0x14A: case 0x14B: s = "n"; break;
+		case 0x152: case 0x153: s = "oe"; break;
+		case 0x166: case 0x167: s = "t"; break;
+		case 0x17F: s = "s"; break;
+		default: break; /* × ÷ stay */
+		}
+	} else if (cp == 0x2018 || cp == 0x2019 || cp == 0x201B || cp == 0x02BC || cp == 0xB4 ||
+	           cp == '`') {
+		cp = '\'';
+	} else if (cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0xAB || cp == 0xBB) {
+		cp = '"';
+	} else if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212) {
+		cp = '-';
+	} else if ((cp >= 0x391 && cp <= 0x3A9) || (cp >= 0x410 && cp <= 0x42F)) {
+		cp += 32; /* Greek and Cyrillic capitals */
+	} else if (cp >= 0x400 && cp <= 0x40F) {
+		cp += 80;
+	} else if ((cp >= 0x200B && cp <= 0x200D) || cp == 0xFEFF || cp == 0xAD) {
+		return; /* invisible */
+	}
+	if (s)
+		fb_put(b, s, strlen(s));
+	else
+		fb_cp(b, cp);
+}
+
+/* Appends the folded form of s[0..n) to b; whitespace runs become one space
+ * and no space is written at the start of b or after another space. */
+static void fold(struct fbuf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n && !b->oom;) {
+		size_t k;
+		uint32_t cp = u8_next(u + i, n - i, &k);
+		i += k;
+		if (is_space_cp(cp)) {
+			if (b->len > 0 && b->p[b->len - 1] != ' ')
+				fb_put(b, " ", 1);
+			continue;
+		}
+		fold_cp(b, cp);
+	}
+}
+
+static void fb_trim(struct fbuf *b)
+{
+	while (b->len > 0 && b->p[b->len - 1] == ' ')
+		b->p[--b->len] = '\0';
+}
+
+/* A letter or digit of a script that separates words with spaces. */
+static int is_word_cp(uint32_t cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+	if (cp < 0xC0 || (cp >= 0x2000 && cp <= 0x2BFF))
+		return 0; /* Latin-1 punctuation, general punctuation, symbols */
+	return cp < 0x2E80;
+}
+
+static uint32_t cp_before(const char *base, const char *p)
+{
+	const char *q = p;
+	size_t k;
+
+	if (q == base)
+		return ' ';
+	do
+		q--;
+	while (q > base && ((unsigned char)*q & 0xC0) == 0x80);
+	return u8_next((const unsigned char *)q, (size_t)(p - q), &k);
+}
+
+static uint32_t cp_at(const char *p, const char *end)
+{
+	size_t k;
+
+	if (p >= end)
+		return ' ';
+	return u8_next((const unsigned char *)p, (size_t)(end - p), &k);
+}
+
+static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn)
+{
+	const char *p = t, *end = t + tn;
+
+	if (!r->pat)
+		return tn > 0;
+	while (p < end && (p = memmem(p, (size_t)(end - p), r->pat, r->plen)) != NULL) {
+		if ((!r->lb || !is_word_cp(cp_before(t, p))) &&
+		    (!r->rb || !is_word_cp(cp_at(p + r->plen, end))))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* Glob with '*' over a whole folded line. */
+static int glob_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *ss = NULL;
+
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			ss = s;
+		} else if (*pat && *pat == *s) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++ss;
+		} else {
+			return 0;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading. */
+
+static int perr(char *err, size_t errlen, const char *name, unsigned line, const char *fmt,
+                const char *arg)
+{
+	char msg[256];
+
+	if (!err || errlen == 0)
+		return -1;
+	snprintf(msg, sizeof msg, fmt, arg ? arg : "");
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", name, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", name, msg);
+	return -1;
+}
+
+static int valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		size_t k;
+		uint32_t cp = u8_next(u + i, n - i, &k);
+		if (cp == 0xFFFD && !(k == 3 && u[i] == 0xEF))
+			return 0;
+		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+/* Reads a pattern token at *pp: "quoted with \" and \\ escapes" or a bare
+ * word. Returns 1 with the raw text in out, 0 when there is none, -1 on
+ * error (message in *why). */
+static int read_pattern(const char **pp, char *out, size_t outsz, const char **why)
+{
+	const char *p = *pp;
+	size_t j = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#') {
+		*pp = p;
+		return 0;
+	}
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				p++;
+			if (j + 1 >= outsz) {
+				*why = "pattern longer than 256 bytes";
+				return -1;
+			}
+			out[j++] = *p;
+		}
+		if (*p != '"') {
+			*why = "unterminated quoted pattern";
+			return -1;
+		}
+		p++;
+	} else {
+		for (; *p && *p != ' ' && *p != '\t'; p++) {
+			if (*p == '"') {
+				*why = "stray '\"' in a bare pattern (quote the whole phrase)";
+				return -1;
+			}
+			if (j + 1 >= outsz) {
+				*why = "pattern longer than 256 bytes";
+				return -1;
+			}
+			out[j++] = *p;
+		}
+	}
+	out[j] = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0' && *p != '#') {
+		*why = "unexpected text after the pattern (quote phrases with spaces)";
+		return -1;
+	}
+	*pp = p;
+	return 1;
+}
+
+/* Folds raw into a malloc'd string; NULL when it folds to nothing or on OOM. */
+static char *fold_dup(const char *raw, size_t *olen)
+{
+	struct fbuf b = { NULL, 0, 0, CAT_MAX_PATTERN * 4, 0 };
+
+	fold(&b, raw, strlen(raw));
+	fb_trim(&b);
+	if (b.oom || b.len == 0) {
+		free(b.p);
+		return NULL;
+	}
+	*olen = b.len;
+	return b.p;
+}
+
+static int parse_where(const char *w, struct cat_rule *r, const char **why)
+{
+	if (strcasecmp(w, "subject") == 0)
+		r->where = W_SUBJECT;
+	else if (strcasecmp(w, "body") == 0)
+		r->where = W_BODY;
+	else if (strcasecmp(w, "text") == 0)
+		r->where = W_TEXT;
+	else if (strcasecmp(w, "from") == 0)
+		r->where = W_FROM;
+	else if (strncasecmp(w, "header:", 7) == 0) {
+		r->where = W_HEADER;
+		if ((r->arg = mime_hdr_lookup(w + 7)) < 0) {
+			*why = "header '%s' is not one the decoder keeps (see sync/mime_decode.h)";
+			return -1;
+		}
+	} else if (strncasecmp(w, "flag:", 5) == 0) {
+		r->where = W_FLAG;
+		for (r->arg = 0; r->arg < FL_COUNT; r->arg++)
+			if (strcasecmp(w + 5, flag_names[r->arg]) == 0)
+				break;
+		if (r->arg == FL_COUNT) {
+			*why = "unknown flag '%s' (calendar, attachment, html, reply)";
+			return -1;
+		}
+	} else {
+		*why = "unknown place '%s' (subject, body, text, from, header:NAME, flag:NAME)";
+		return -1;
+	}
+	return 0;
+}
+
+static int add_rule(struct cat_rules *rs, const struct cat_rule *r)
+{
+	if (rs->n == rs->cap) {
+		size_t nc = rs->cap ? rs->cap * 2 : 64;
+		struct cat_rule *nr = realloc(rs->r, nc * sizeof *nr);
+		if (!nr)
+			return -1;
+		rs->r = nr;
+		rs->cap = nc;
+	}
+	rs->r[rs->n++] = *r;
+	return 0;
+}
+
+/* Parses one rule line "WEIGHT WHERE [PATTERN]". Returns 0, or -1 with a
+ * printf format for the reason in *why and its argument in arg. */
+static int parse_rule(struct cat_rules *rs, const char *line, int cat, unsigned lineno,
+                      const char **why, char *arg, size_t argsz)
+{
+	struct cat_rule r;
+	char *end, where[64], raw[CAT_MAX_PATTERN + 1];
+	const char *p;
+	size_t wl = 0;
+	int got;
+
+	memset(&r, 0, sizeof r);
+	r.cat = cat;
+	r.line = lineno;
+	errno = 0;
+	r.weight = strtod(line, &end);
+	if (end == line || errno != 0 || !isfinite(r.weight) || (*end != ' ' && *end != '\t')) {
+		*why = "expected a weight (a number), got '%s'";
+		snprintf(arg, argsz, "%.40s", line);
+		return -1;
+	}
+	if (r.weight == 0 || fabs(r.weight) > CAT_MAX_WEIGHT) {
+		*why = "weight %s is zero or beyond +/-100";
+		snprintf(arg, argsz, "%.40s", line);
+		return -1;
+	}
+	p = end;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (p[wl] && p[wl] != ' ' && p[wl] != '\t')
+		wl++;
+	if (wl == 0 || wl >= sizeof where) {
+		*why = "expected where to look after the weight%s";
+		return -1;
+	}
+	memcpy(where, p, wl);
+	where[wl] = '\0';
+	snprintf(arg, argsz, "%s", strchr(where, ':') ? strchr(where, ':') + 1 : where);
+	if (parse_where(where, &r, why) < 0)
+		return -1;
+	p += wl;
+	got = read_pattern(&p, raw, sizeof raw, why);
+	if (got < 0)
+		return -1;
+	if (got == 0 || strcmp(raw, "*") == 0) {
+		if (r.where != W_HEADER && r.where != W_FLAG) {
+			*why = "a pattern is required for '%s'";
+			snprintf(arg, argsz, "%s", where);
+			return -1;
+		}
+	} else {
+		size_t rl = strlen(raw);
+		uint32_t first, last;
+		size_t k;
+		if (rl > 1 && raw[rl - 1] == '*') {
+			r.prefix = 1;
+			raw[rl - 1] = '\0';
+		}
+		if (!(r.pat = fold_dup(raw, &r.plen))) {
+			*why = "pattern '%s' is empty once folded";
+			snprintf(arg, argsz, "%.60s", raw);
+			return -1;
+		}
+		first = u8_next((const unsigned char *)r.pat, r.plen, &k);
+		last = cp_before(r.pat, r.pat + r.plen);
+		r.lb = is_word_cp(first);
+		r.rb = !r.prefix && is_word_cp(last);
+	}
+	if (rs->n >= CAT_MAX_RULES) {
+		free(r.pat);
+		*why = "more than 20000 rules%s";
+		return -1;
+	}
+	if (add_rule(rs, &r) < 0) {
+		free(r.pat);
+		*why = "out of memory%s";
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_directive(struct cat_rules *rs, const char *line, const char **why, char *arg,
+                           size_t argsz)
+{
+	const char *p = line + 1;
+	size_t wl = 0;
+
+	while (p[wl] && p[wl] != ' ' && p[wl] != '\t')
+		wl++;
+	if (wl == 9 && strncmp(p, "threshold", 9) == 0) {
+		char *end;
+		double v;
+		errno = 0;
+		v = strtod(p + 9, &end);
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (end == p + 9 || errno || !isfinite(v) || v <= 0 || v > 1000 ||
+		    (*end && *end != '#')) {
+			*why = "@threshold needs a number in (0, 1000]%s";
+			return -1;
+		}
+		rs->threshold = v;
+		return 0;
+	}
+	if (wl == 3 && strncmp(p, "cut", 3) == 0) {
+		char raw[CAT_MAX_PATTERN + 1], *f, **nc;
+		const char *q = p + 3;
+		size_t fl;
+		int got = read_pattern(&q, raw, sizeof raw, why);
+		if (got <= 0) {
+			if (got == 0)
+				*why = "@cut needs a pattern%s";
+			return -1;
+		}
+		if (rs->ncuts >= CAT_MAX_CUTS) {
+			*why = "more than 200 @cut lines%s";
+			return -1;
+		}
+		if (!(f = fold_dup(raw, &fl))) {
+			*why = "@cut pattern '%s' is empty once folded";
+			snprintf(arg, argsz, "%.60s", raw);
+			return -1;
+		}
+		if (!(nc = realloc(rs->cuts, (rs->ncuts + 1) * sizeof *nc))) {
+			free(f);
+			*why = "out of memory%s";
+			return -1;
+		}
+		rs->cuts = nc;
+		rs->cuts[rs->ncuts++] = f;
+		return 0;
+	}
+	*why = "unknown directive '@%s' (@threshold, @cut)";
+	snprintf(arg, argsz, "%.*s", (int)(wl < 40 ? wl : 40), p);
+	return -1;
+}
+
+void cat_rules_free(struct cat_rules *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->n; i++)
+		free(rs->r[i].pat);
+	for (size_t i = 0; i < rs->ncuts; i++)
+		free(rs->cuts[i]);
+	free(rs->r);
+	free(rs->cuts);
+	free(rs);
+}
+
+size_t cat_rules_count(const struct cat_rules *rs)
+{
+	return rs ? rs->n : 0;
+}
+
+struct cat_rules *cat_rules_parse(const char *text, size_t len, const char *name, char *err,
+                                  size_t errlen)
+{
+	struct cat_rules *rs;
+	char line[CAT_MAX_LINE + 1], arg[128];
+	unsigned lineno = 0;
+	int cat = -1;
+	size_t i = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!name)
+		name = "rules";
+	if (!text) {
+		perr(err, errlen, name, 0, "no rules text%s", NULL);
+		return NULL;
+	}
+	if (len > CAT_MAX_FILE) {
+		perr(err, errlen, name, 0, "larger than 1 MiB%s", NULL);
+		return NULL;
+	}
+	if (!(rs = calloc(1, sizeof *rs))) {
+		perr(err, errlen, name, 0, "out of memory%s", NULL);
+		return NULL;
+	}
+	rs->threshold = 2.0;
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i), *p, *why = NULL;
+		size_t ll = nl ? (size_t)(nl - (text + i)) : len - i;
+
+		lineno++;
+		arg[0] = '\0';
+		if (ll > CAT_MAX_LINE) {
+			perr(err, errlen, name, lineno, "line longer than 4096 bytes%s", NULL);
+			goto fail;
+		}
+		memcpy(line, text + i, ll);
+		line[ll] = '\0';
+		i += ll + (nl ? 1 : 0);
+		if (memchr(line, '\0', ll)) {
+			perr(err, errlen, name, lineno, "NUL byte in line%s", NULL);
+			goto fail;
+		}
+		if (!valid_utf8(line, ll)) {
+			perr(err, errlen, name, lineno, "not valid UTF-8%s", NULL);
+			goto fail;
+		}
+		while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' ' || line[ll - 1] == '\t'))
+			line[--ll] = '\0';
+		p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (*p == '[') {
+			const char *e = strchr(p, ']');
+			char cname[64];
+			if (!e || e[1] != '\0' || (size_t)(e - p - 1) >= sizeof cname) {
+				perr(err, errlen, name, lineno, "malformed section header%s", NULL);
+				goto fail;
+			}
+			memcpy(cname, p + 1, (size_t)(e - p - 1));
+			cname[e - p - 1] = '\0';
+			if ((cat = cat_lookup(cname)) < 0) {
+				perr(err, errlen, name, lineno,
+				     "unknown category '%s' (Interested, Meeting Booked, Not Interested, "
+				     "Spam, Out of Office, Uncategorized)", cname);
+				goto fail;
+			}
+			continue;
+		}
+		if (*p == '@') {
+			if (parse_directive(rs, p, &why, arg, sizeof arg) < 0) {
+				perr(err, errlen, name, lineno, why, arg);
+				goto fail;
+			}
+			continue;
+		}
+		if (cat < 0) {
+			perr(err, errlen, name, lineno, "rule before any [Category] section%s", NULL);
+			goto fail;
+		}
+		if (parse_rule(rs, p, cat, lineno, &why, arg, sizeof arg) < 0) {
+			perr(err, errlen, name, lineno, why, arg);
+			goto fail;
+		}
+	}
+	if (rs->n == 0) {
+		perr(err, errlen, name, 0, "no rules%s", NULL);
+		goto fail;
+	}
+	return rs;
+fail:
+	cat_rules_free(rs);
+	return NULL;
+}
+
+struct cat_rules *cat_rules_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+	struct cat_rules *rs;
+
+	if (!path) {
+		perr(err, errlen, "rules", 0, "no path%s", NULL);
+		return NULL;
+	}
+	if (!(f = fopen(path, "rb"))) {
+		perr(err, errlen, path, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	if (!(buf = malloc(CAT_MAX_FILE + 1))) {
+		fclose(f);
+		perr(err, errlen, path, 0, "out of memory%s", NULL);
+		return NULL;
+	}
+	n = fread(buf, 1, CAT_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		perr(err, errlen, path, 0, "read error%s", NULL);
+		rs = NULL;
+	} else {
+		rs = cat_rules_parse(buf, n, path, err, errlen);
+	}
+	fclose(f);
+	free(buf);
+	return rs;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scoring. */
+
+struct view {
+	struct fbuf subject, body, from;
+	struct fbuf hdr[MIME_H_COUNT];
+	int flag[FL_COUNT];
+};
+
+static void fold_field(struct fbuf *b, const char *s)
+{
+	b->max = CAT_FIELD_MAX;
+	if (s) {
+		fold(b, s, strnlen(s, CAT_FIELD_MAX * 4));
+		fb_trim(b);
+	}
+}
+
+static int line_is_cut(const struct cat_rules *rs, const char *l)
+{
+	for (size_t i = 0; i < rs->ncuts; i++)
+		if (glob_match(rs->cuts[i], l))
+			return 1;
+	return 0;
+}
+
+/* Folds the fresh part of the body: quoted lines skipped, everything from
+ * the first @cut line (alone or joined with the next line, since clients
+ * wrap long attribution lines) dropped. */
+static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *body)
+{
+	const char *p = body;
+	struct fbuf cur = { NULL, 0, 0, CAT_CUT_LINE_MAX, 0 }, two = { NULL, 0, 0, CAT_CUT_LINE_MAX * 2, 0 };
+
+	out->max = CAT_BODY_MAX;
+	while (p && *p && out->len < out->max && !out->oom) {
+		const char *nl = strchr(p, '\n'), *q = p, *next = nl ? nl + 1 : p + strlen(p);
+		size_t ll = (size_t)(next - p) - (nl ? 1 : 0);
+
+		while (q < p + ll && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < p + ll && *q == '>') {
+			p = next;
+			continue;
+		}
+		cur.len = 0;
+		fold(&cur, p, ll < CAT_CUT_LINE_MAX ? ll : CAT_CUT_LINE_MAX);
+		fb_trim(&cur);
+		if (cur.len > 0 && rs->ncuts) {
+			if (line_is_cut(rs, cur.p))
+				break;
+			if (*next) {
+				const char *nl2 = strchr(next, '\n');
+				size_t l2 = nl2 ? (size_t)(nl2 - next) : strlen(next);
+				two.len = 0;
+				fold(&two, p, ll < CAT_CUT_LINE_MAX ? ll : CAT_CUT_LINE_MAX);
+				fb_put(&two, " ", 1);
+				fold(&two, next, l2 < CAT_CUT_LINE_MAX ? l2 : CAT_CUT_LINE_MAX);
+				fb_trim(&two);
+				if (two.p && line_is_cut(rs, two.p))
+					break;
+			}
+		}
+		if (cur.len > 0) {
+			if (out->len > 0)
+				fb_put(out, " ", 1);
+			fb_put(out, cur.p, cur.len);
+		}
+		p = next;
+	}
+	if (cur.oom || two.oom)
+		out->oom = 1;
+	free(cur.p);
+	free(two.p);
+}
+
+static void view_build(const struct cat_rules *rs, const struct mime_msg *m, struct view *v)
+{
+	memset(v, 0, sizeof *v);
+	fold_field(&v->subject, m->subject);
+	fold_field(&v->from, m->from);
+	for (int i = 0; i < MIME_H_COUNT; i++)
+		fold_field(&v->hdr[i], m->hdr[i]);
+	fold_body(rs, &v->body, m->body);
+	v->flag[FL_CALENDAR] = !!(m->flags & MIME_F_HAS_CALENDAR);
+	v->flag[FL_ATTACHMENT] = !!(m->flags & MIME_F_HAS_ATTACHMENT);
+	v->flag[FL_HTML] = !!(m->flags & MIME_F_BODY_FROM_HTML);
+	v->flag[FL_REPLY] = m->in_reply_to && m->in_reply_to[0];
+}
+
+static int view_oom(const struct view *v)
+{
+	int oom = v->subject.oom || v->body.oom || v->from.oom;
+
+	for (int i = 0; i < MIME_H_COUNT; i++)
+		oom |= v->hdr[i].oom;
+	return oom;
+}
+
+static void view_free(struct view *v)
+{
+	free(v->subject.p);
+	free(v->body.p);
+	free(v->from.p);
+	for (int i = 0; i < MIME_H_COUNT; i++)
+		free(v->hdr[i].p);
+}
+
+static int rule_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v)
+{
+	switch (r->where) {
+	case W_SUBJECT:
+		return rule_matches_text(r, v->subject.p, v->subject.len);
+	case W_BODY:
+		return rule_matches_text(r, v->body.p, v->body.len);
+	case W_TEXT:
+		return rule_matches_text(r, v->subject.p, v->subject.len) ||
+		       rule_matches_text(r, v->body.p, v->body.len);
+	case W_FROM:
+		return rule_matches_text(r, v->from.p, v->from.len);
+	case W_HEADER:
+		if (!m->hdr[r->arg])
+			return 0;
+		return r->pat ? rule_matches_text(r, v->hdr[r->arg].p, v->hdr[r->arg].len) : 1;
+	case W_FLAG:
+		return v->flag[r->arg];
+	}
+	return 0;
+}
+
+static const char *where_name(const struct cat_rule *r)
+{
+	static const char *const names[] = { "subject", "body", "text", "from", "header", "flag" };
+	return names[r->where];
+}
+
+static void explain_add(char *buf, size_t buflen, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void explain_add(char *buf, size_t buflen, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!buf || *used + 1 >= buflen)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, buflen - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used = *used + (size_t)n < buflen ? *used + (size_t)n : buflen - 1;
+}
+
+static double round2(double x)
+{
+	return floor(x * 100.0 + 0.5) / 100.0;
+}
+
+int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
+                       struct cat_result *out, char *buf, size_t buflen)
+{
+	double score[CAT_ID_COUNT] = { 0 };
+	struct view v;
+	size_t used = 0;
+	int best = -1;
+	double s1 = 0, s2 = 0, conf;
+
+	if (buf && buflen)
+		buf[0] = '\0';
+	if (out) {
+		snprintf(out->category, sizeof out->category, "%s", CAT_UNCATEGORIZED);
+		out->confidence = 0;
+	}
+	if (!rs || !m || !out)
+		return -1;
+	view_build(rs, m, &v);
+	if (view_oom(&v)) {
+		view_free(&v);
+		return -1;
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct cat_rule *r = &rs->r[i];
+		if (!rule_fires(r, m, &v))
+			continue;
+		score[r->cat] += r->weight;
+		explain_add(buf, buflen, &used, "  %+.1f %-14s line %u: %s%s%s", r->weight,
+		            cat_names[r->cat], r->line, where_name(r),
+		            r->where == W_HEADER || r->where == W_FLAG ? ":" : "",
+		            r->where == W_HEADER ? mime_hdr_name(r->arg)
+		            : r->where == W_FLAG ? flag_names[r->arg] : "");
+		if (r->pat)
+			explain_add(buf, buflen, &used, " \"%s%s\"", r->pat, r->prefix ? "*" : "");
+		explain_add(buf, buflen, &used, "\n");
+	}
+	view_free(&v);
+	for (int k = 0; k < CAT_ID_COUNT; k++) {
+		int c = tie_order[k];
+		if (best < 0 || score[c] > score[best])
+			best = c;
+	}
+	s1 = score[best];
+	for (int c = 0; c < CAT_ID_COUNT; c++)
+		if (c != best && score[c] > s2)
+			s2 = score[c];
+	if (s1 < rs->threshold) {
+		double lead = s1 > 0 ? s1 : 0;
+		best = CAT_ID_UNCATEGORIZED;
+		conf = 0.5 + 0.4 * (1.0 - lead / rs->threshold);
+	} else {
+		/* Strength grows with the winning score, and is shared out by
+		 * the margin over the runner-up: 6 vs 0 gives ~0.82, 6 vs 5
+		 * gives ~0.43. */
+		double strength = 1.0 - exp(-s1 / 4.0);
+		conf = 0.35 + 0.6 * strength * ((s1 - s2) / s1);
+	}
+	if (!(conf >= 0.05))
+		conf = 0.05;
+	if (conf > 0.99)
+		conf = 0.99;
+	snprintf(out->category, sizeof out->category, "%s", cat_names[best]);
+	out->confidence = round2(conf);
+	explain_add(buf, buflen, &used, "  scores:");
+	for (int c = 0; c < CAT_ID_COUNT; c++)
+		explain_add(buf, buflen, &used, " %s=%.1f", cat_names[c], score[c]);
+	explain_add(buf, buflen, &used, " (threshold %.1f)\n", rs->threshold);
+	return 0;
+}
+
+int categorize_local(const struct cat_rules *rs, const struct mime_msg *m, struct cat_result *out)
+{
+	return categorize_explain(rs, m, out, NULL, 0);
+}
