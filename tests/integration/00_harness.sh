@@ -50,14 +50,14 @@ echo "\$T" >"\$1.dir"
 [ "\${2:-}" = wait ] || exit 3
 while :; do sleep 0.1; done
 EOF
-TMPDIR=$T sh "$T/child.sh" "$T/child1.pid" >"$T/child1.out" 2>&1
+KEEP=0 TMPDIR=$T sh "$T/child.sh" "$T/child1.pid" >"$T/child1.out" 2>&1
 rc=$?
 t_eq "a test that exits before t_done fails" 3 "$rc"
 t_contains "...and still prints the summary" "$(cat "$T/child1.out")" "0 passed, 1 failed"
 t_fail "...and its background process was stopped" kill -0 "$(cat "$T/child1.pid")"
 t_fail "...and its temp dir removed" test -d "$(cat "$T/child1.pid.dir")"
 
-TMPDIR=$T sh "$T/child.sh" "$T/child2.pid" wait >"$T/child2.out" 2>&1 &
+KEEP=0 TMPDIR=$T sh "$T/child.sh" "$T/child2.pid" wait >"$T/child2.out" 2>&1 &
 child=$!
 t_wait_for "$T_TIMEOUT" test -s "$T/child2.pid.dir"
 kill -TERM "$child"

@@ -84,26 +84,36 @@ t_pid() {
     cat "$T/.bg/$1.pid" 2>/dev/null
 }
 
-# Zombies still answer `kill -0`, so read the state from /proc.
-_t_pid_running() {
+# t_pid_running PID: true while PID runs. Zombies still answer `kill -0`,
+# so this reads the state from /proc.
+t_pid_running() {
     local st
     [ -r "/proc/$1/stat" ] || return 1
     st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
     [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
+# The earlier, private name of t_pid_running; some tests still use it.
+_t_pid_running() {
+    t_pid_running "$@"
+}
+
 # t_alive NAME: true while the process started as NAME is running.
 t_alive() {
     local pid
     pid=$(t_pid "$1") || return 1
-    [ -n "$pid" ] && _t_pid_running "$pid"
+    [ -n "$pid" ] && t_pid_running "$pid"
 }
 
 # t_group_running PGID: true while a process of group PGID is running
 # (zombies waiting to be reaped do not count).
 t_group_running() {
-    awk -v g="$1" '{ sub(/.*\) /, ""); if ($3 == g && $1 != "Z" && $1 != "X") f = 1 }
-        END { exit !f }' /proc/[0-9]*/stat 2>/dev/null
+    # cat, not awk FILES: processes exit while we read, and awk gives up
+    # at the first file that has vanished.
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk -v g="$1" '{ sub(/.*\) /, "") }
+            $3 == g && $1 != "Z" && $1 != "X" { f = 1 }
+            END { exit !f }'
 }
 
 # t_stop NAME [TIMEOUT]: SIGTERM to NAME's PID, wait for it to exit, then
@@ -116,14 +126,14 @@ t_stop() {
     pid=$(t_pid "$name") || return 0
     [ -n "$pid" ] || return 0
     grace=20
-    if _t_pid_running "$pid"; then
+    if t_pid_running "$pid"; then
         kill -TERM "$pid" 2>/dev/null || :
         left=$(( ${2:-10} * 10 ))
-        while _t_pid_running "$pid" && [ "$left" -gt 0 ]; do
+        while t_pid_running "$pid" && [ "$left" -gt 0 ]; do
             sleep 0.1
             left=$((left - 1))
         done
-        if _t_pid_running "$pid"; then
+        if t_pid_running "$pid"; then
             t_log "t_stop: $name (pid $pid) ignored SIGTERM; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || :
             grace=0
@@ -141,13 +151,13 @@ t_stop() {
         kill -KILL -"$pid" 2>/dev/null || :
     fi
     left=50
-    while { _t_pid_running "$pid" || t_group_running "$pid"; } &&
+    while { t_pid_running "$pid" || t_group_running "$pid"; } &&
         [ "$left" -gt 0 ]; do
         sleep 0.1
         left=$((left - 1))
     done
     rm -f "$T/.bg/$name.pid"
-    ! _t_pid_running "$pid" && ! t_group_running "$pid"
+    ! t_pid_running "$pid" && ! t_group_running "$pid"
 }
 
 # --- waiting ----------------------------------------------------------------
@@ -393,24 +403,32 @@ t_not_contains() {
     return 0
 }
 
-# t_done: print `N passed, N failed` and exit (1 if anything failed).
+_t_summary() {
+    printf '%d passed, %d failed\n' "$_T_PASS" "$_T_FAIL"
+}
+
+# t_done: stop everything, print `N passed, N failed` as the very last line
+# and exit (1 if anything failed).
 t_done() {
     _T_DONE=1
-    printf '%d passed, %d failed\n' "$_T_PASS" "$_T_FAIL"
+    _t_cleanup
+    _t_summary
     [ "$_T_FAIL" -eq 0 ] || exit 1
     exit 0
 }
 
-# t_skip REASON: the test cannot run here (say why); exits 77.
+# t_skip REASON: the test cannot run here (say why); exits 77, which
+# tests/run.sh counts as skipped.
 t_skip() {
     _T_DONE=1
+    _t_cleanup
     printf 'skip: %s\n' "$*"
-    printf '%d passed, %d failed\n' "$_T_PASS" "$_T_FAIL"
+    _t_summary
     exit 77
 }
 
 # t_bail REASON: setup failed and nothing more can be checked: record a
-# failure, print the summary, exit 1 (the trap still cleans up).
+# failure and end as t_done does.
 t_bail() {
     _t_fail "$*"
     t_done
@@ -432,14 +450,16 @@ _t_dump_logs() {
     done
 }
 
+# Runs once, on the way out: the script is ending, so `set -e` is dropped.
 _t_cleanup() {
     local name
     [ "$_T_CLEANED" -eq 0 ] || return 0
     _T_CLEANED=1
+    set +eu
     [ -n "${T:-}" ] && [ -d "$T" ] || return 0
     # Stop in reverse start order: front ends before the back ends they use.
     for name in $(tac "$T/.bg/order" 2>/dev/null); do
-        t_stop "$name" 5
+        t_stop "$name" 5 || t_log "could not stop $name"
     done
     _t_port_release
     [ "$_T_FAIL" -eq 0 ] || _t_dump_logs
@@ -456,8 +476,9 @@ _t_on_exit() {
     set +eu
     if [ "$_T_DONE" -eq 0 ]; then
         _t_fail "test script ended before t_done (status $_t_rc)"
-        printf '%d passed, %d failed\n' "$_T_PASS" "$_T_FAIL"
         [ "$_t_rc" -ne 0 ] || _t_rc=1
+        _t_cleanup
+        _t_summary
     fi
     _t_cleanup
     exit "$_t_rc"

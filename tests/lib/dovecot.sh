@@ -360,7 +360,7 @@ dovecot_session_pids() {
 _dovecot_pids_gone() {
     local p
     for p in $1; do
-        _t_pid_running "$p" && return 1
+        t_pid_running "$p" && return 1
     done
     return 0
 }
