@@ -43,9 +43,9 @@ stop_all() {
 }
 trap 'echo; echo "run: stopping"; stop_all; exit 0' INT TERM
 
-start() {   # start NAME CMD...: output to the terminal with a name prefix
+start() {   # start NAME CMD...: output to the terminal (every log line names its process)
     local name=$1; shift
-    "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+    "$@" &
     pids+=($!)
     names+=("$name")
 }
