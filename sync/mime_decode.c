@@ -1158,13 +1158,27 @@ static void html_strip(struct sbuf *out, const char *s, size_t n)
 	for (size_t k = out->len; k > 0 && out->p[k - 1] == '\n' && o.nl < 2; k--)
 		o.nl++;
 
-	while (i < n && !out->oom && !out->trunc) {
-		const char *lt = memchr(s + i, '<', n - i), *amp = memchr(s + i, '&', n - i);
-		size_t stop = lt ? (size_t)(lt - s) : n;
+	/* Next '<' and '&' at or after i, cached so that text with none left
+	 * is not rescanned to the end for every tag (n when there is none). */
+	size_t next_lt = 0, next_amp = 0;
+	int first = 1;
 
-		if (amp && (size_t)(amp - s) < stop) {
+	while (i < n && !out->oom && !out->trunc) {
+		size_t stop;
+
+		if (next_lt < i || first) {
+			const char *q = memchr(s + i, '<', n - i);
+			next_lt = q ? (size_t)(q - s) : n;
+		}
+		if (next_amp < i || first) {
+			const char *q = memchr(s + i, '&', n - i);
+			next_amp = q ? (size_t)(q - s) : n;
+		}
+		first = 0;
+		stop = next_lt;
+		if (next_amp < stop) {
 			uint32_t cp = 0;
-			size_t a = (size_t)(amp - s), k;
+			size_t a = next_amp, k;
 			ho_text(&o, s + i, a - i);
 			k = html_entity(s + a, n - a, &cp);
 			if (k == 0) {
