@@ -19,6 +19,7 @@
  * shutdown.  SIGTERM/SIGINT stop every account without waiting on dead
  * servers, free everything and exit 0. */
 #include "account.h"
+#include "categorize.h"
 #include "ctl_server.h"
 #include "imap_idle.h"
 #include "ob_config.h"
@@ -112,6 +113,12 @@ int main(int argc, char **argv)
     ctx.tls = tls_verify_new(cfg.imap_ca_file, err, sizeof err);
     if (!ctx.tls)
         ob_fatal("TLS trust store: %s", err);
+    ctx.rules = cat_rules_load(cfg.categories_file, err, sizeof err);
+    if (ctx.rules)
+        ob_info("categorizer: %zu rules from %s%s", cat_rules_count(ctx.rules),
+                cfg.categories_file, cfg.llm_url[0] ? " (with the LLM backend)" : "");
+    else
+        ob_warn("categorizer: no rules (%s); mail is stored as Uncategorized", err);
     ctx.reg = registry_new();
     ctx.pub = ob_pub_new(cfg.events_sock, (size_t)cfg.pub_queue_max);
     if (!ctx.reg || !ctx.pub)
@@ -145,6 +152,7 @@ int main(int argc, char **argv)
     registry_free(ctx.reg);
     ob_pub_free(ctx.pub, SYNC_PUB_FLUSH_MS);
     tls_verify_free(ctx.tls);
+    cat_rules_free(ctx.rules);
     ob_store_close(db);
     close(sfd);
     curl_global_cleanup();

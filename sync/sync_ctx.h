@@ -16,12 +16,14 @@ struct registry;
 struct imap_idle;
 struct workers;
 struct tls_verify;
+struct cat_rules;
 
 struct sync_ctx {
     const struct ob_config *cfg;
     struct ob_pub *pub;                        /* may be NULL in unit tests */
     unsigned char seal_key[OB_SEAL_KEY_LEN];
     struct tls_verify *tls;
+    struct cat_rules *rules;                   /* NULL: no usable rules file */
     struct registry *reg;
     struct imap_idle *loop;
     struct workers *workers;
