@@ -3,8 +3,8 @@
 # holding a demo mailbox, and a demo onebox user whose account points at it,
 # so a new user sees onebox work within a minute:
 #
-#   open http://127.0.0.1:8080/ and log in as demo@onebox.local / onebox-demo
-#   onebox login --email demo@onebox.local        (password: onebox-demo)
+#   open http://127.0.0.1:8080/ and log in as demo@onebox.local / onebox-demo-1
+#   onebox login --email demo@onebox.local        (password: onebox-demo-1)
 #   onebox demo send                              -> appears live, categorized
 #
 # contrib/run.sh starts this after the daemons and nginx; SIGTERM stops the
@@ -19,7 +19,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 api=${ONEBOX_DEMO_API:-http://${ONEBOX_HTTP_LISTEN:-127.0.0.1:8080}}
 data=${ONEBOX_DATA_DIR:-$src/var}
 user=demo@onebox.local
-pass=onebox-demo
+pass=onebox-demo-1
 mailpass=demo-mailbox-password
 
 say() { echo "demo: $*"; }
@@ -33,6 +33,14 @@ call() {
 }
 
 t_init demo
+# A demo is not a test: stop quietly on SIGTERM (no test summary).
+stop_demo() {
+    t_stop dovecot 5
+    trap - EXIT
+    rm -rf "$T"
+    exit 0
+}
+trap stop_demo TERM INT
 dovecot_start || { say "could not start Dovecot"; exit 1; }
 dovecot_add_user "$user" "$mailpass"
 
@@ -52,7 +60,11 @@ for _ in $(seq 1 100); do
     call GET /api/health >/dev/null 2>&1 && break
     sleep 0.2
 done
-call POST /api/user/register "{\"email\":\"$user\",\"password\":\"$pass\"}" >/dev/null
+reg=$(call POST /api/user/register "{\"email\":\"$user\",\"password\":\"$pass\"}")
+case $reg in
+*'"success":true'*|*'"code":"conflict"'*) ;;
+*) say "registering $user failed: $reg" ;;
+esac
 token=$(call POST /api/user/login "{\"email\":\"$user\",\"password\":\"$pass\"}" |
     sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 if [ -z "$token" ]; then

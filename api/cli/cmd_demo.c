@@ -117,11 +117,10 @@ int cli_cmd_demo(struct cli *c, int argc, char **argv)
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 15L);
     CURLcode rc = curl_easy_perform(h);
     curl_easy_cleanup(h);
-    json_decref(cfg);
-    if (rc != CURLE_OK) {
+    if (rc == CURLE_OK)
+        printf("delivered \"%s\" from %s to %s\n", subject, from, to);
+    else
         fprintf(stderr, "onebox: could not deliver to the demo mailbox: %s\n", curl_easy_strerror(rc));
-        return CLI_UNREACHABLE;
-    }
-    printf("delivered \"%s\" from %s to %s\n", subject, from, to);
-    return CLI_OK;
+    json_decref(cfg);        /* owns `to` and the other settings */
+    return rc == CURLE_OK ? CLI_OK : CLI_UNREACHABLE;
 }

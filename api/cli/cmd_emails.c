@@ -15,7 +15,7 @@ static const char *usage =
 
 static const char *const cols[] = { "id", "date", "category", "from", "subject" };
 static const char *const heads[] = { "ID", "DATE", "CATEGORY", "FROM", "SUBJECT" };
-static const int widths[] = { 6, 20, 14, 28, 50 };
+static const int widths[] = { 6, 24, 14, 28, 50 };
 
 /* Appends "&name=escaped(value)" for each option present. */
 static void add_query(char *q, size_t cap, int argc, char **argv, const char *const *opts,
