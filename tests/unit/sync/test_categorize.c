@@ -257,13 +257,14 @@ static void test_corpus(void)
 {
 	char path[4400], *labels, *save = NULL;
 	size_t len = 0;
-	struct tally all, dev, hold;
+	struct tally all, dev, hold, blind;
 	unsigned per_cat[CAT_ID_COUNT] = { 0 }, bad_conf = 0, decode_fail = 0;
 	double rmin, pmin, dummy;
 
 	memset(&all, 0, sizeof all);
 	memset(&dev, 0, sizeof dev);
 	memset(&hold, 0, sizeof hold);
+	memset(&blind, 0, sizeof blind);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rules);
 	snprintf(path, sizeof path, "%s/tests/data/corpus/labels.tsv", root);
 	labels = read_file(path, &len);
@@ -297,7 +298,8 @@ static void test_corpus(void)
 			bad_conf++;
 		{
 			int got = cat_lookup(res.category);
-			struct tally *t = split && strcmp(split, "holdout") == 0 ? &hold : &dev;
+			struct tally *t = !split ? &dev : strcmp(split, "holdout") == 0 ? &hold
+			                  : strcmp(split, "blind") == 0 ? &blind : &dev;
 			per_cat[want]++;
 			all.n++;
 			t->n++;
@@ -317,6 +319,7 @@ static void test_corpus(void)
 	free(labels);
 	print_tally("dev split", &dev, &dummy, &dummy);
 	print_tally("holdout split", &hold, &dummy, &dummy);
+	print_tally("blind split", &blind, &dummy, &dummy);
 	print_tally("whole corpus", &all, &rmin, &pmin);
 	printf("\n  floors: accuracy >= %.2f, recall >= %.2f, precision >= %.2f, holdout accuracy "
 	       ">= %.2f\n", FLOOR_ACCURACY, FLOOR_RECALL, FLOOR_PRECISION, FLOOR_HOLDOUT);
