@@ -487,8 +487,13 @@ static void on_established(struct rt *rt, struct ws_conn *c, struct lws *wsi)
 static int on_writeable(struct rt *rt, struct ws_conn *c)
 {
     if (c->state == WS_ST_CLOSING) {
-        if (c->q_len && !(c->flags & WS_F_DROP_QUEUE))
-            return fanout_write(rt, c);    /* the queued error goes first */
+        if (c->q_len && !(c->flags & WS_F_DROP_QUEUE)) {
+            /* the queued error goes first, then come back for the close */
+            if (fanout_write(rt, c) < 0)
+                return -1;
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
         const char *why = c->close_why ? c->close_why : "";
         lws_close_reason(c->wsi, (enum lws_close_status)c->close_code,
                          (unsigned char *)why, strlen(why));
