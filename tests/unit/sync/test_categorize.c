@@ -4,14 +4,20 @@
  * Corpus: every file of tests/data/corpus/labels.tsv is decoded with
  * mime_decode() and classified with contrib/categories.rules. The test
  * prints a confusion matrix, precision and recall per category and the
- * accuracy overall, on the 'dev' split (used while tuning the rules) and on
- * the 'holdout' split (not looked at while tuning), and the rules that fired
- * for each miss.
+ * accuracy per split (labels.tsv explains them: 'dev' was used while tuning
+ * the rules, 'holdout' was not looked at, 'seen' was written after a first
+ * freeze and then used, 'blind' was written after the last freeze) and for
+ * the whole corpus, and the rules that fired for each miss.
  *
- * Floors (whole corpus), chosen so a regression in the decoder or the rules
- * fails while leaving room for honest misses:
- *   accuracy >= 0.85, recall >= 0.70 and precision >= 0.70 per category,
- *   holdout accuracy >= 0.75, at least 110 messages and 15 per category.
+ * Floors, chosen so a regression in the decoder or the rules fails while
+ * leaving room for honest misses:
+ *   whole corpus: accuracy >= 0.85, recall >= 0.70 per category, precision
+ *   >= 0.85 for the five decided categories and >= 0.60 for Uncategorized
+ *   (the bucket where misses land: the rules miss unseen phrasings far more
+ *   often than they pick a wrong category);
+ *   holdout split accuracy >= 0.75; blind split accuracy >= 0.40 (it was 0.50
+ *   when written: the honest measure of how the phrase rules generalise);
+ *   at least 110 messages and 15 per category.
  * Run from the repo root or set ONEBOX_SRC.
  */
 #include <CUnit/Basic.h>
@@ -24,8 +30,10 @@
 
 #define FLOOR_ACCURACY   0.85
 #define FLOOR_RECALL     0.70
-#define FLOOR_PRECISION  0.70
+#define FLOOR_PRECISION  0.85
+#define FLOOR_PREC_UNCAT 0.60
 #define FLOOR_HOLDOUT    0.75
+#define FLOOR_BLIND      0.40
 #define MIN_MESSAGES     110
 #define MIN_PER_CATEGORY 15
 
@@ -222,12 +230,13 @@ struct tally {
 	unsigned n, ok;
 };
 
-static void print_tally(const char *title, const struct tally *t, double *min_recall,
-                        double *min_precision)
+/* Prints the confusion matrix of t; fills prec[] and rec[] per category
+ * (1.0 where nothing was expected or predicted). */
+static void print_tally(const char *title, const struct tally *t, double prec[CAT_ID_COUNT],
+                        double rec[CAT_ID_COUNT])
 {
 	static const char *abbr[CAT_ID_COUNT] = { "Int", "Mtg", "NotI", "Spam", "OOO", "Unc" };
 
-	*min_recall = *min_precision = 1.0;
 	printf("\n  %s: %u messages, accuracy %.3f\n", title, t->n, t->n ? (double)t->ok / t->n : 0);
 	printf("  %-16s", "expected \\ got");
 	for (int g = 0; g < CAT_ID_COUNT; g++)
@@ -235,21 +244,16 @@ static void print_tally(const char *title, const struct tally *t, double *min_re
 	printf("   precision recall\n");
 	for (int e = 0; e < CAT_ID_COUNT; e++) {
 		unsigned row = 0, col = 0;
-		double p, r;
 		for (int g = 0; g < CAT_ID_COUNT; g++) {
 			row += t->m[e][g];
 			col += t->m[g][e];
 		}
-		p = col ? (double)t->m[e][e] / col : 1.0;
-		r = row ? (double)t->m[e][e] / row : 1.0;
+		prec[e] = col ? (double)t->m[e][e] / col : 1.0;
+		rec[e] = row ? (double)t->m[e][e] / row : 1.0;
 		printf("  %-16s", cat_name(e));
 		for (int g = 0; g < CAT_ID_COUNT; g++)
 			printf("%6u", t->m[e][g]);
-		printf("   %9.2f %6.2f\n", p, r);
-		if (row && r < *min_recall)
-			*min_recall = r;
-		if (col && p < *min_precision)
-			*min_precision = p;
+		printf("   %9.2f %6.2f\n", prec[e], rec[e]);
 	}
 }
 
@@ -257,13 +261,14 @@ static void test_corpus(void)
 {
 	char path[4400], *labels, *save = NULL;
 	size_t len = 0;
-	struct tally all, dev, hold, blind;
+	struct tally all, dev, hold, seen, blind;
 	unsigned per_cat[CAT_ID_COUNT] = { 0 }, bad_conf = 0, decode_fail = 0;
-	double rmin, pmin, dummy;
+	double prec[CAT_ID_COUNT], rec[CAT_ID_COUNT];
 
 	memset(&all, 0, sizeof all);
 	memset(&dev, 0, sizeof dev);
 	memset(&hold, 0, sizeof hold);
+	memset(&seen, 0, sizeof seen);
 	memset(&blind, 0, sizeof blind);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rules);
 	snprintf(path, sizeof path, "%s/tests/data/corpus/labels.tsv", root);
@@ -299,6 +304,7 @@ static void test_corpus(void)
 		{
 			int got = cat_lookup(res.category);
 			struct tally *t = !split ? &dev : strcmp(split, "holdout") == 0 ? &hold
+			                  : strcmp(split, "seen") == 0 ? &seen
 			                  : strcmp(split, "blind") == 0 ? &blind : &dev;
 			per_cat[want]++;
 			all.n++;
@@ -317,12 +323,14 @@ static void test_corpus(void)
 		free(raw);
 	}
 	free(labels);
-	print_tally("dev split", &dev, &dummy, &dummy);
-	print_tally("holdout split", &hold, &dummy, &dummy);
-	print_tally("blind split", &blind, &dummy, &dummy);
-	print_tally("whole corpus", &all, &rmin, &pmin);
-	printf("\n  floors: accuracy >= %.2f, recall >= %.2f, precision >= %.2f, holdout accuracy "
-	       ">= %.2f\n", FLOOR_ACCURACY, FLOOR_RECALL, FLOOR_PRECISION, FLOOR_HOLDOUT);
+	print_tally("dev split", &dev, prec, rec);
+	print_tally("holdout split", &hold, prec, rec);
+	print_tally("seen split", &seen, prec, rec);
+	print_tally("blind split", &blind, prec, rec);
+	print_tally("whole corpus", &all, prec, rec);
+	printf("\n  floors: accuracy >= %.2f, recall >= %.2f, precision >= %.2f (Uncategorized "
+	       ">= %.2f), holdout accuracy >= %.2f, blind accuracy >= %.2f\n", FLOOR_ACCURACY,
+	       FLOOR_RECALL, FLOOR_PRECISION, FLOOR_PREC_UNCAT, FLOOR_HOLDOUT, FLOOR_BLIND);
 	CU_ASSERT_EQUAL(decode_fail, 0);
 	CU_ASSERT_EQUAL(bad_conf, 0);
 	CU_ASSERT(all.n >= MIN_MESSAGES);
@@ -330,8 +338,11 @@ static void test_corpus(void)
 		CU_ASSERT(per_cat[c] >= MIN_PER_CATEGORY);
 	CU_ASSERT(all.n && (double)all.ok / all.n >= FLOOR_ACCURACY);
 	CU_ASSERT(hold.n && (double)hold.ok / hold.n >= FLOOR_HOLDOUT);
-	CU_ASSERT(rmin >= FLOOR_RECALL);
-	CU_ASSERT(pmin >= FLOOR_PRECISION);
+	CU_ASSERT(blind.n && (double)blind.ok / blind.n >= FLOOR_BLIND);
+	for (int c = 0; c < CAT_ID_COUNT; c++) {
+		CU_ASSERT(rec[c] >= FLOOR_RECALL);
+		CU_ASSERT(prec[c] >= (c == CAT_ID_UNCATEGORIZED ? FLOOR_PREC_UNCAT : FLOOR_PRECISION));
+	}
 }
 
 int main(void)
