@@ -526,28 +526,160 @@ static char *hdr_unfold(const struct hfield *f, size_t max, size_t *olen, unsign
 /* ------------------------------------------------------------------------ */
 /* Header field decoders. */
 
+/* One RFC 2047 encoded word "=?charset?E?text?=" found at s. */
+struct eword {
+	const char *cs, *text;
+	size_t cslen, textlen, len; /* len: the whole word */
+	char enc;                   /* 'B' or 'Q' */
+};
+
+static int eword_at(const char *s, const char *end, struct eword *w)
+{
+	const char *p = s + 2, *q;
+
+	if (end - s < 8 || s[0] != '=' || s[1] != '?')
+		return 0;
+	for (q = p; q < end && *q != '?' && *q > ' ' && *q < 127; q++)
+		;
+	if (q == p || q + 3 > end || *q != '?' || q[2] != '?')
+		return 0;
+	w->cs = p;
+	w->cslen = (size_t)(q - p);
+	w->enc = (char)(q[1] & ~0x20);
+	if (w->enc != 'B' && w->enc != 'Q')
+		return 0;
+	w->text = q + 3;
+	for (q = w->text; q + 1 < end && !(q[0] == '?' && q[1] == '='); q++)
+		if (*q <= ' ' || *q >= 127)
+			return 0;
+	if (q + 1 >= end)
+		return 0;
+	w->textlen = (size_t)(q - w->text);
+	w->len = (size_t)(q + 2 - s);
+	return 1;
+}
+
+static int b64_val(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+	       : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Appends the bytes of base64 text t[0..n) to b (padding and junk skipped). */
+static void b64_decode_to(struct sbuf *b, const char *t, size_t n)
+{
+	unsigned acc = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_val(t[i]);
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			sb_putc(b, (char)((acc >> bits) & 0xFF));
+		}
+	}
+}
+
+static void b64_encode_to(struct sbuf *b, const unsigned char *s, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
+		             (i + 2 < n ? s[i + 2] : 0);
+		char o[4] = { tab[v >> 18], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
+		              i + 2 < n ? tab[v & 63] : '=' };
+		sb_put(b, o, 4);
+	}
+}
+
+/* Some mailers split one character over two encoded words, which RFC 2047
+ * forbids and libetpan then decodes word by word into U+FFFD or '?'. Runs of
+ * adjacent words (only whitespace between) with the same charset and
+ * encoding are joined into one word first. Returns the rewritten phrase
+ * (malloc'd) or NULL when nothing needed joining or memory ran out. */
+static char *ewords_join(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+	struct sbuf o, raw;
+	int joined = 0;
+
+	sb_init(&o, n * 2 + 16);
+	sb_init(&raw, n + 16);
+	while (p < end) {
+		struct eword w, nx;
+		const char *q;
+
+		if (!eword_at(p, end, &w)) {
+			sb_putc(&o, *p++);
+			continue;
+		}
+		raw.len = 0;
+		if (w.enc == 'B')
+			b64_decode_to(&raw, w.text, w.textlen);
+		else
+			sb_put(&raw, w.text, w.textlen);
+		p += w.len;
+		for (;;) {
+			for (q = p; q < end && (*q == ' ' || *q == '\t'); q++)
+				;
+			if (!eword_at(q, end, &nx) || nx.enc != w.enc || nx.cslen != w.cslen ||
+			    strncasecmp(nx.cs, w.cs, w.cslen) != 0)
+				break;
+			if (w.enc == 'B')
+				b64_decode_to(&raw, nx.text, nx.textlen);
+			else
+				sb_put(&raw, nx.text, nx.textlen);
+			joined = 1;
+			p = q + nx.len;
+		}
+		sb_put(&o, "=?", 2);
+		sb_put(&o, w.cs, w.cslen);
+		sb_put(&o, w.enc == 'B' ? "?B?" : "?Q?", 3);
+		if (w.enc == 'B')
+			b64_encode_to(&o, (const unsigned char *)(raw.p ? raw.p : ""), raw.len);
+		else
+			sb_put(&o, raw.p ? raw.p : "", raw.len);
+		sb_put(&o, "?=", 2);
+	}
+	sb_free(&raw);
+	if (!joined || o.oom || o.trunc) {
+		sb_free(&o);
+		return NULL;
+	}
+	return sb_take(&o);
+}
+
 /* Appends an RFC 2047 phrase as one line of UTF-8. Raw 8-bit text outside
  * encoded words is taken as UTF-8 when it is valid UTF-8, else windows-1252. */
 static void dec_phrase(struct sbuf *out, const char *s, size_t n, unsigned *flags)
 {
 	const char *def = u8_valid(s, n) ? "utf-8" : "windows-1252";
 	size_t idx = 0;
-	char *res = NULL;
+	char *res = NULL, *joined = NULL;
 
 	if (n == 0)
 		return;
+	if (memmem(s, n, "=?", 2) && (joined = ewords_join(s, n)) != NULL) {
+		s = joined;
+		n = strlen(joined);
+	}
 	if (mailmime_encoded_phrase_parse(def, s, n, &idx, "utf-8", &res) == MAILIMF_NO_ERROR &&
 	    res) {
 		u8_sanitize(out, res, strlen(res), SAN_LINE, flags);
-		free(res);
 		if (idx < n) {
 			sb_putc(out, ' ');
 			text_to_utf8(out, def, s + idx, n - idx, SAN_LINE, flags);
 		}
-		return;
+	} else {
+		text_to_utf8(out, def, s, n, SAN_LINE, flags);
 	}
 	free(res);
-	text_to_utf8(out, def, s, n, SAN_LINE, flags);
+	free(joined);
 }
 
 static void lower_ascii(char *s)
