@@ -105,12 +105,18 @@ struct fbuf {
 	char *p;
 	size_t len, cap, max;
 	int oom;
+	int full; /* an append did not fit: later ones are refused too, so the
+	             text never has holes */
 };
 
 static void fb_put(struct fbuf *b, const char *s, size_t n)
 {
-	if (b->oom || b->len + n > b->max)
+	if (b->oom || b->full)
 		return;
+	if (b->len + n > b->max) {
+		b->full = 1;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 256;
 		char *np;
@@ -433,7 +439,7 @@ static int read_pattern(const char **pp, char *out, size_t outsz, const char **w
 /* Folds raw into a malloc'd string; NULL when it folds to nothing or on OOM. */
 static char *fold_dup(const char *raw, size_t *olen)
 {
-	struct fbuf b = { NULL, 0, 0, CAT_MAX_PATTERN * 4, 0 };
+	struct fbuf b = { NULL, 0, 0, CAT_MAX_PATTERN * 4, 0, 0 };
 
 	fold(&b, raw, strlen(raw));
 	fb_trim(&b);
@@ -807,12 +813,14 @@ static int line_is_cut(const struct cat_rules *rs, const char *l)
 static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *body)
 {
 	const char *p = body;
-	struct fbuf cur = { NULL, 0, 0, CAT_CUT_LINE_MAX, 0 }, two = { NULL, 0, 0, CAT_CUT_LINE_MAX * 2, 0 };
+	struct fbuf cur = { NULL, 0, 0, CAT_CUT_LINE_MAX * 4, 0, 0 };
+	struct fbuf two = { NULL, 0, 0, CAT_CUT_LINE_MAX * 8, 0, 0 };
 
 	out->max = CAT_BODY_MAX;
-	while (p && *p && out->len < out->max && !out->oom) {
+	while (p && *p && !out->full && !out->oom) {
 		const char *nl = strchr(p, '\n'), *q = p, *next = nl ? nl + 1 : p + strlen(p);
 		size_t ll = (size_t)(next - p) - (nl ? 1 : 0);
+		size_t head = ll < CAT_CUT_LINE_MAX ? ll : CAT_CUT_LINE_MAX;
 
 		while (q < p + ll && (*q == ' ' || *q == '\t'))
 			q++;
@@ -820,8 +828,10 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 			p = next;
 			continue;
 		}
+		/* Cut markers are short: the head of the line is enough. */
 		cur.len = 0;
-		fold(&cur, p, ll < CAT_CUT_LINE_MAX ? ll : CAT_CUT_LINE_MAX);
+		cur.full = 0;
+		fold(&cur, p, head);
 		fb_trim(&cur);
 		if (cur.len > 0 && rs->ncuts) {
 			if (line_is_cut(rs, cur.p))
@@ -830,7 +840,8 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 				const char *nl2 = strchr(next, '\n');
 				size_t l2 = nl2 ? (size_t)(nl2 - next) : strlen(next);
 				two.len = 0;
-				fold(&two, p, ll < CAT_CUT_LINE_MAX ? ll : CAT_CUT_LINE_MAX);
+				two.full = 0;
+				fold(&two, p, head);
 				fb_put(&two, " ", 1);
 				fold(&two, next, l2 < CAT_CUT_LINE_MAX ? l2 : CAT_CUT_LINE_MAX);
 				fb_trim(&two);
@@ -841,7 +852,8 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 		if (cur.len > 0) {
 			if (out->len > 0)
 				fb_put(out, " ", 1);
-			fb_put(out, cur.p, cur.len);
+			fold(out, p, ll);
+			fb_trim(out);
 		}
 		p = next;
 	}

@@ -62,7 +62,8 @@ void cat_rules_free(struct cat_rules *rules);
 /* Number of rules (not counting directives) in a loaded set. */
 size_t cat_rules_count(const struct cat_rules *rules);
 
-/* Classifies m with rules and fills *out.
+/* Classifies m with rules and fills *out. A loaded rule set is read-only:
+ * any number of threads may classify with it at once.
  * Returns 0, or -1 (with *out set to Uncategorized, confidence 0) when an
  * argument is NULL or memory runs out. */
 int categorize_local(const struct cat_rules *rules, const struct mime_msg *m,

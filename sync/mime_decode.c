@@ -26,7 +26,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MIME_HARD_MAX_DEPTH 64
+#define MIME_HARD_MAX_DEPTH   64
+#define MIME_HARD_MAX_HEADERS 100000 /* bounds the per-section field tables */
+#define MIME_HARD_MAX_PARTS   100000 /* bounds the part table */
 #define MIME_MAX_BOUNDARY   200 /* RFC 2046 says 70; real mailers exceed it */
 #define MIME_CHARSET_LEN    48
 
@@ -1707,6 +1709,10 @@ int mime_decode(const char *raw, size_t len, const struct mime_limits *lim_in,
 	}
 	if (lim.max_depth > MIME_HARD_MAX_DEPTH)
 		lim.max_depth = MIME_HARD_MAX_DEPTH;
+	if (lim.max_headers > MIME_HARD_MAX_HEADERS)
+		lim.max_headers = MIME_HARD_MAX_HEADERS;
+	if (lim.max_parts > MIME_HARD_MAX_PARTS)
+		lim.max_parts = MIME_HARD_MAX_PARTS;
 
 	memset(&c, 0, sizeof c);
 	c.lim = &lim;

@@ -17,8 +17,9 @@
 #include <stddef.h>
 
 /* Caps on the work done for one message. Zero fields are replaced by the
- * defaults of mime_limits_default(); max_depth is also clamped to a hard
- * ceiling so a caller cannot ask for unbounded recursion. */
+ * defaults of mime_limits_default(); max_depth (64), max_headers and
+ * max_parts (100000) are also clamped to hard ceilings so a caller cannot
+ * ask for unbounded recursion or tables. */
 struct mime_limits {
 	size_t max_raw;        /* raw bytes looked at; the rest is ignored */
 	size_t max_headers;    /* header fields kept per header section */
@@ -89,6 +90,8 @@ struct mime_msg {
 void mime_limits_default(struct mime_limits *lim);
 
 /* Decodes raw[0..len) (need not be NUL-terminated; NUL bytes are tolerated).
+ * Thread-safe (no shared state; libetpan's charset conversion opens its own
+ * iconv descriptor per call).
  * lim may be NULL for the defaults. Damaged input is decoded as far as it
  * goes and reported in out->flags.
  * Returns 0 and fills *out (release with mime_msg_free), or -1 with a reason
