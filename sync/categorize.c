@@ -20,7 +20,6 @@
  */
 #include "categorize.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

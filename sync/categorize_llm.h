@@ -25,7 +25,9 @@ struct cat_llm_config {
  * Otherwise copies *local into *out (Uncategorized/0 when local is NULL),
  * writes why into err and returns -1. The API key never appears in err.
  * The key is only sent over https, or over http to a loopback host.
- * Thread-safe; each call uses its own connection. */
+ * Thread-safe; each call uses its own connection. libcurl is initialised on
+ * the first call (thread-safe in libcurl >= 7.84); main() may also call
+ * curl_global_init() itself before starting threads. */
 int cat_llm_classify(const struct cat_llm_config *cfg, const struct mime_msg *m,
                      const struct cat_result *local, struct cat_result *out, char *err,
                      size_t errlen);
