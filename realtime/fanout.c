@@ -77,17 +77,23 @@ static void pop(struct ws_conn *c)
 
 int fanout_write(struct rt *rt, struct ws_conn *c)
 {
-    if (!c->q_len)
-        return 0;
-    struct ws_msg *m = c->q[c->q_head];
-    /* lws keeps what the kernel did not take and holds further WRITEABLE
-     * callbacks until it has drained, so one write per callback. */
-    int n = lws_write(c->wsi, ws_msg_payload(m), m->len, LWS_WRITE_TEXT);
-    if (n < (int)m->len)
-        return -1;
-    rt->st.msgs_out++;
-    rt->st.bytes_out += m->len;
-    pop(c);
+    /* Several frames per callback while the kernel takes them whole: a
+     * reader that keeps up must drain faster than one ingest read can fill
+     * its queue.  When lws had to keep part of a frame it holds further
+     * WRITEABLE callbacks until that part is out, so stop there. */
+    size_t bytes = 0;
+    for (int i = 0; c->q_len && i < FANOUT_WRITE_BATCH && bytes < FANOUT_WRITE_BYTES; i++) {
+        struct ws_msg *m = c->q[c->q_head];
+        int n = lws_write(c->wsi, ws_msg_payload(m), m->len, LWS_WRITE_TEXT);
+        if (n < (int)m->len)
+            return -1;
+        rt->st.msgs_out++;
+        rt->st.bytes_out += m->len;
+        bytes += m->len;
+        pop(c);
+        if (lws_partial_buffered(c->wsi))
+            break;
+    }
     if (c->q_len) {
         lws_callback_on_writable(c->wsi);
     } else {

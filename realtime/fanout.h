@@ -16,6 +16,8 @@
 #include "ob_event.h"
 
 #define FANOUT_STALE_MS 20000
+#define FANOUT_WRITE_BATCH 256            /* frames per WRITEABLE at most */
+#define FANOUT_WRITE_BYTES (256 * 1024)   /* bytes per WRITEABLE at most */
 #define FANOUT_HIGH_WATER (256ull * 1024 * 1024)
 #define FANOUT_LOW_WATER (128ull * 1024 * 1024)
 
@@ -24,8 +26,9 @@
  * reader (m not queued). */
 int fanout_enqueue(struct rt *rt, struct ws_conn *c, struct ws_msg *m);
 
-/* Writes the next queued message from SERVER_WRITEABLE (one lws_write per
- * callback).  Returns 0, or -1 when the connection must close. */
+/* Writes queued messages from SERVER_WRITEABLE while the socket takes them
+ * whole (a batch at most).  Returns 0, or -1 when the connection must
+ * close. */
 int fanout_write(struct rt *rt, struct ws_conn *c);
 
 /* Drops everything queued to c and frees its queue. */
