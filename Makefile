@@ -125,7 +125,7 @@ bench: all
 	@sh bench/run.sh
 
 valgrind: all
-	@sh tests/valgrind.sh
+	@ONLY=95_valgrind sh tests/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/onebox/systemd
