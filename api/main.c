@@ -185,18 +185,16 @@ static void *worker_main(void *arg)
     }
     for (;;) {
         int rc = FCGX_Accept_r(&fr);
-        if (atomic_load(&stopping))
-            break;
-        if (rc < 0) {
-            /* EMFILE and friends: back off instead of spinning or dying */
-            ob_warn("worker %d: accept failed (%d); retrying", w->index, rc);
-            usleep(100000);
+        if (rc >= 0) {
+            serve_one(w, &fr);   /* accepted before the shutdown: answer it */
             continue;
         }
-        serve_one(w, &fr);
+        if (atomic_load(&stopping))
+            break;
+        /* EMFILE and friends: back off instead of spinning or dying */
+        ob_warn("worker %d: accept failed (%d); retrying", w->index, rc);
+        usleep(100000);
     }
-    if (fr.ipcFd >= 0)
-        FCGX_Finish_r(&fr);
     FCGX_Free(&fr, 0);
     return NULL;
 }
