@@ -37,11 +37,14 @@ static int from_cookie(const char *cookies, char *buf, size_t len)
 
 int ws_auth_token_from_request(struct lws *wsi, char *buf, size_t len)
 {
+    /* lws copies each whole "name=value" argument into the buffer and stops
+     * at the first that does not fit: a buffer for the longest we accept */
     char hdr[OB_JWT_MAX_LEN + 512];
-    const char *v = lws_get_urlarg_by_name(wsi, "token=", buf, (int)len);
+    const char *v = lws_get_urlarg_by_name(wsi, "token=", hdr, sizeof hdr);
     if (v) {
-        /* lws leaves "token=" in buf and returns a pointer past it */
-        memmove(buf, v, strlen(v) + 1);
+        if (strlen(v) >= len)
+            return -1;
+        snprintf(buf, len, "%s", v);
         return buf[0] ? 1 : 0;
     }
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);

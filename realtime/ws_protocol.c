@@ -451,7 +451,9 @@ static void on_established(struct rt *rt, struct ws_conn *c, struct lws *wsi)
         limit_close(rt, c, "rate_limited", msg, 4429, "too many connections");
         return;
     }
-    char arg[32];
+    /* lws stops at the first argument that does not fit the buffer, and a
+     * token comes before it: room for both */
+    char arg[OB_JWT_MAX_LEN + 64];
     const char *v = lws_get_urlarg_by_name(wsi, "lastEventId=", arg, sizeof arg);
     if (v) {
         json_t *s = json_string(v);
