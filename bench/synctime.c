@@ -1,0 +1,144 @@
+/* synctime: the sync benchmark's clock and waits, as a sync.sock client
+ * (ob_ctl_call) and a reader of the shared SQLite database.
+ *
+ *   synctime initial --db DB --sock SYNC_SOCK --user U --expect N [--timeout S]
+ *       sends `start {user}` and times until U has N rows in `emails`
+ *       (polled every 10 ms on a read-only connection; WAL lets it read
+ *       while onebox-syncd writes).  Prints "synctime secs=.. msgs=..".
+ *   synctime wait-idle --sock SYNC_SOCK --count N [--timeout S]
+ *       polls `status` (every account) until N accounts are `idle`.
+ *       Prints "synctime idle=.. error=.. secs=..".
+ * Exit 0 when the goal was reached, 1 on timeout or error. */
+#include "ob_ctl.h"
+#include "ob_time.h"
+
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long count_rows(sqlite3 *db, const char *user)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM emails WHERE user_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int call(const char *sock, enum ob_ctl_op op, const char *user, json_t **data)
+{
+    struct ob_ctl_req req = { .op = op };
+    char code[64], err[256];
+    if (user)
+        snprintf(req.user, sizeof req.user, "%s", user);
+    int r = ob_ctl_call(sock, &req, 10000, data, code, sizeof code, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "synctime: %s: %s %s\n", ob_ctl_op_name(op), r > 0 ? code : "", err);
+    return r;
+}
+
+static int initial(const char *db_path, const char *sock, const char *user, long expect, int timeout)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf(stderr, "synctime: %s: %s\n", db_path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return 1;
+    }
+    sqlite3_busy_timeout(db, 1000);
+    json_t *data = NULL;
+    double t0 = mono_s();
+    if (call(sock, OB_CTL_START, user, &data) != 0) {
+        sqlite3_close(db);
+        return 1;
+    }
+    json_decref(data);
+    long n = 0;
+    double t1 = t0;
+    while ((n = count_rows(db, user)) < expect && mono_s() - t0 < timeout)
+        sleep_ms(10);
+    t1 = mono_s();
+    sqlite3_close(db);
+    printf("synctime secs=%.3f msgs=%ld msgs_per_s=%.0f\n", t1 - t0, n,
+           t1 > t0 ? (double)n / (t1 - t0) : 0.0);
+    return n >= expect ? 0 : 1;
+}
+
+static int wait_idle(const char *sock, long want, int timeout)
+{
+    double t0 = mono_s();
+    long idle = 0, errors = 0;
+    while (mono_s() - t0 < timeout) {
+        json_t *data = NULL;
+        idle = errors = 0;
+        if (call(sock, OB_CTL_STATUS, NULL, &data) == 0) {
+            json_t *arr = json_object_get(data, "status"), *it;
+            size_t i;
+            json_array_foreach(arr, i, it) {
+                const char *s = json_string_value(json_object_get(it, "status"));
+                if (s && !strcmp(s, "idle"))
+                    idle++;
+                else if (s && !strcmp(s, "error"))
+                    errors++;
+            }
+            json_decref(data);
+        }
+        if (idle >= want)
+            break;
+        sleep_ms(250);
+    }
+    printf("synctime idle=%ld error=%ld secs=%.2f\n", idle, errors, mono_s() - t0);
+    return idle >= want ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        { "db", 1, 0, 'd' }, { "sock", 1, 0, 's' }, { "user", 1, 0, 'u' },
+        { "expect", 1, 0, 'e' }, { "count", 1, 0, 'n' }, { "timeout", 1, 0, 't' }, { 0, 0, 0, 0 }
+    };
+    const char *db = NULL, *sock = NULL, *user = NULL;
+    long n = 0;
+    int timeout = 300, ch;
+    if (argc < 2) {
+        fprintf(stderr, "usage: synctime initial|wait-idle [options] (see synctime.c)\n");
+        return 2;
+    }
+    optind = 2;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'd': db = optarg; break;
+        case 's': sock = optarg; break;
+        case 'u': user = optarg; break;
+        case 'e': case 'n': n = atol(optarg); break;
+        case 't': timeout = atoi(optarg); break;
+        default: return 2;
+        }
+    }
+    if (!strcmp(argv[1], "initial") && db && sock && user && n > 0)
+        return initial(db, sock, user, n, timeout);
+    if (!strcmp(argv[1], "wait-idle") && sock && n > 0)
+        return wait_idle(sock, n, timeout);
+    fprintf(stderr, "synctime: bad command or missing options (see synctime.c)\n");
+    return 2;
+}
