@@ -78,11 +78,6 @@ static void lws_emit(int level, const char *line)
     ob_log(level == LLL_ERR ? OB_LOG_WARN : OB_LOG_DEBUG, "lws: %s", buf);
 }
 
-struct rt *rt_from_wsi(struct lws *wsi)
-{
-    return lws_context_user(lws_get_context(wsi));
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: " PROC_NAME " [--config PATH]\n"

@@ -145,7 +145,10 @@ struct rt {
     struct rt_stats st;
 };
 
-/* The lws retry/idle policy and protocol tables live in main.c. */
-struct rt *rt_from_wsi(struct lws *wsi);
+/* The sidecar's state from any of its connections (the context's user). */
+static inline struct rt *rt_from_wsi(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
 
 #endif
