@@ -140,31 +140,28 @@ static char *read_line(int fd, int64_t deadline, size_t *outlen, char *err, size
     return NULL;
 }
 
-int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
-                json_t **data, char *code, size_t codelen, char *err, size_t errlen)
+int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t **data,
+                   char *code, size_t codelen, char *err, size_t errlen, int *sent)
 {
     *data = NULL;
+    if (sent)
+        *sent = 0;
     if (code && codelen)
         code[0] = '\0';
     int64_t deadline = ob_time_mono_ms() + timeout_ms;
-    int fd = ob_sock_connect_unix(path, timeout_ms);
-    if (fd < 0) {
-        snprintf(err, errlen, "sync service unreachable at %s: %s", path, strerror(errno));
-        return -1;
-    }
     size_t len;
     char *line = request_line(req, &len);
     int rc = -1;
     if (!line || ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) < 0) {
         snprintf(err, errlen, "could not send to the sync service");
         free(line);
-        close(fd);
         return -1;
     }
     free(line);
+    if (sent)
+        *sent = 1;
     size_t rlen;
     char *reply = read_line(fd, deadline, &rlen, err, errlen);
-    close(fd);
     if (!reply)
         return -1;
     json_t *root = ob_json_parse_object(reply, rlen, CTL_REPLY_MAX, err, errlen);
@@ -188,5 +185,23 @@ int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
         snprintf(err, errlen, "garbled reply from the sync service");
     }
     json_decref(root);
+    return rc;
+}
+
+int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
+                json_t **data, char *code, size_t codelen, char *err, size_t errlen)
+{
+    *data = NULL;
+    if (code && codelen)
+        code[0] = '\0';
+    int64_t deadline = ob_time_mono_ms() + timeout_ms;
+    int fd = ob_sock_connect_unix(path, timeout_ms);
+    if (fd < 0) {
+        snprintf(err, errlen, "sync service unreachable at %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int left = (int)(deadline - ob_time_mono_ms());
+    int rc = ob_ctl_call_fd(fd, req, left > 0 ? left : 1, data, code, codelen, err, errlen, NULL);
+    close(fd);
     return rc;
 }

@@ -33,4 +33,12 @@ char *ob_ctl_reply_err(const char *code, const char *message, size_t *len);
 int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
                 json_t **data, char *code, size_t codelen, char *err, size_t errlen);
 
+/* The same exchange on an already connected fd (a kept-alive connection:
+ * the server answers any number of requests, one line each).  Returns as
+ * ob_ctl_call; on -1 the fd is no longer usable (close it), and *sent tells
+ * whether the request reached the socket (0: nothing was written, so the
+ * caller may retry on a fresh connection).  sent may be NULL. */
+int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t **data,
+                   char *code, size_t codelen, char *err, size_t errlen, int *sent);
+
 #endif
