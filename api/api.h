@@ -23,9 +23,11 @@
 #define API_MAX_PARAMS 4          /* :params in one route pattern */
 #define API_PATH_MAX 2048         /* longer request paths or queries get 400 */
 #define API_SYNC_TIMEOUT_MS 2000  /* sync.sock calls: 503 past this, never a hang */
+#define API_SYNC_KEEP 4           /* sync.sock connections kept open (syncd serves 64) */
 
 struct throttle;
 struct hashgate;
+struct syncctl;
 
 struct api_server {
     const struct ob_config *cfg;
@@ -35,7 +37,7 @@ struct api_server {
     struct throttle *throttle;     /* login failures per account and address */
     struct hashgate *gate;         /* bounds concurrent scrypt computations */
     char *dummy_hash;              /* verified against for unknown logins */
-    int sync_timeout_ms;
+    struct syncctl *sync;          /* sync.sock client with kept connections */
     time_t started;
 };
 

@@ -38,6 +38,7 @@
 #include "ob_store.h"
 #include "req.h"
 #include "router.h"
+#include "syncctl.h"
 #include "throttle.h"
 
 #include <arpa/inet.h>
@@ -205,7 +206,6 @@ static int server_init(struct api_server *srv, const struct ob_config *cfg)
     memset(srv, 0, sizeof *srv);
     srv->cfg = cfg;
     srv->started = time(NULL);
-    srv->sync_timeout_ms = API_SYNC_TIMEOUT_MS;
     if (ob_keyfile_load(cfg->jwt_key_file, srv->jwt_key, sizeof srv->jwt_key, err, sizeof err) < 0 ||
         ob_keyfile_load(cfg->seal_key_file, srv->seal_key, sizeof srv->seal_key, err, sizeof err) < 0) {
         ob_error("keys: %s", err);
@@ -221,7 +221,8 @@ static int server_init(struct api_server *srv, const struct ob_config *cfg)
      * as known ones, so response time does not reveal who is registered. */
     srv->dummy_hash = ob_passwd_hash("onebox-no-such-user", OB_PASSWD_LN);
     srv->pub = ob_pub_new(cfg->events_sock, (size_t)cfg->pub_queue_max);
-    if (!srv->gate || !srv->throttle || !srv->dummy_hash || !srv->pub) {
+    srv->sync = syncctl_new(cfg->sync_sock, API_SYNC_KEEP, API_SYNC_TIMEOUT_MS);
+    if (!srv->gate || !srv->throttle || !srv->dummy_hash || !srv->pub || !srv->sync) {
         ob_error("start-up: out of memory");
         return -1;
     }
@@ -231,6 +232,7 @@ static int server_init(struct api_server *srv, const struct ob_config *cfg)
 static void server_free(struct api_server *srv)
 {
     ob_pub_free(srv->pub, 1000);
+    syncctl_free(srv->sync);
     hashgate_free(srv->gate);
     throttle_free(srv->throttle);
     free(srv->dummy_hash);

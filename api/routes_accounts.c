@@ -323,7 +323,7 @@ void routes_accounts_delete(struct api_req *r)
     }
     /* Stop first, so syncd is not mid-fetch into an account that is gone;
      * when syncd is away it drops the account on its next database look. */
-    syncctl_try(r->srv, OB_CTL_STOP, user, email);
+    syncctl_try(r->srv->sync, OB_CTL_STOP, user, email);
     int rc = 1;
     for (int tries = 0; rc == 1 && tries < TX_TRIES; tries++)
         rc = delete_tx(r, user, email, &ev);

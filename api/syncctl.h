@@ -1,8 +1,15 @@
 /* syncctl: onebox-api's side of sync.sock (DESIGN.md "sync.sock") — one
- * ob_ctl_call per request with a short timeout, and the mapping of its
- * outcomes onto REST answers: unreachable, timed out or garbled → 503
- * unavailable (never a hang); syncd's not_found → 404, bad_request → 400,
- * anything else → 500. */
+ * request line per REST call with a short timeout, over a small pool of
+ * kept-alive connections (onebox-syncd answers many requests per
+ * connection; reusing them spares a connect/accept/close per call), and the
+ * mapping of outcomes onto REST answers: unreachable, timed out or garbled
+ * → 503 unavailable (never a hang); syncd's not_found → 404, bad_request →
+ * 400, anything else → 500.
+ *
+ * A kept connection that turns out dead (syncd restarted, or closed it
+ * while idle) is replaced and the call retried once on a fresh one within
+ * the same deadline; every op is idempotent (start of a syncing account
+ * and stop of a stopped one are no-ops), so a retry is safe. */
 #ifndef SYNCCTL_H
 #define SYNCCTL_H
 
@@ -11,6 +18,13 @@
 
 #include <jansson.h>
 
+struct syncctl;
+
+/* A pool of at most max_idle kept connections to path.  NULL on failure. */
+struct syncctl *syncctl_new(const char *path, int max_idle, int timeout_ms);
+/* Closes the kept connections; NULL is fine. */
+void syncctl_free(struct syncctl *sc);
+
 /* Calls op for user/email (either may be NULL or "").  Returns 0 and *data
  * (new reference), or -1 after answering. */
 int syncctl_call(struct api_req *r, enum ob_ctl_op op, const char *user,
@@ -18,7 +32,6 @@ int syncctl_call(struct api_req *r, enum ob_ctl_op op, const char *user,
 
 /* The same call with no answer: for best-effort side effects (stopping the
  * sync of an account being deleted).  Returns 0 on {"ok":true}, else -1. */
-int syncctl_try(const struct api_server *srv, enum ob_ctl_op op, const char *user,
-                const char *email);
+int syncctl_try(struct syncctl *sc, enum ob_ctl_op op, const char *user, const char *email);
 
 #endif

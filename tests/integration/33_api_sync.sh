@@ -180,8 +180,16 @@ if [ -x "$ONEBOX_BIN/onebox-syncd" ]; then
         t_eq "real syncd: stopped" stopped "$(J .data.status.status)"
         req POST "/api/sync/start/$A/zz%40example.com" "$TA"
         t_eq "real syncd: start an unknown account" "404 error not_found" "$S $(ENV)"
+        # the API keeps sync.sock connections open: a restarted syncd must
+        # not cost a failed request (the stale one is replaced and retried)
         t_stop syncd
-        t_not_contains "real syncd: no sanitizer report" "$(cat "$T/syncd.log")" "Sanitizer"
+        t_bg syncd2 "$ONEBOX_BIN/onebox-syncd"
+        t_wait_file "$SOCK" 30
+        t_wait_log syncd2 "listening on" 30
+        req GET "/api/sync/status/$A" "$TA"
+        t_eq "real syncd restarted: kept connections replaced" "200 ok" "$S $(ENV)"
+        t_stop syncd2
+        t_not_contains "real syncd: no sanitizer report" "$(cat "$T/syncd.log" "$T/syncd2.log")" "Sanitizer"
         req GET "/api/sync/status/$A" "$TA"
         t_eq "syncd gone again: 503" "503 error unavailable" "$S $(ENV)"
     else

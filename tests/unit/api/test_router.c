@@ -9,6 +9,7 @@
 #include "ob_log.h"
 #include "../../../api/req.h"
 #include "../../../api/router.h"
+#include "../../../api/syncctl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +30,7 @@ static void setup(void)
     ob_config_set(&cfg, "sync_sock", "/nonexistent/onebox-test/sync.sock", err, sizeof err);
     memset(&srv, 0, sizeof srv);
     srv.cfg = &cfg;
-    srv.sync_timeout_ms = 200;
+    srv.sync = syncctl_new(cfg.sync_sock, 2, 200);
     memset(srv.jwt_key, 7, sizeof srv.jwt_key);
 }
 
@@ -254,6 +255,7 @@ static void test_error_codes(void)
 
 static void test_teardown(void)
 {
+    syncctl_free(srv.sync);
     ob_config_free(&cfg);
 }
 
