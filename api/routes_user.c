@@ -233,8 +233,10 @@ void routes_user_me(struct api_req *r)
     }
     if (rc == SQLITE_ROW)
         req_reply_ok(r, 200, json_pack("{s:o}", "user", user_json(st, 0)));
-    else if (rc == SQLITE_DONE)
-        req_reply_err(r, 404, "the user of this token no longer exists");
+    else if (rc == SQLITE_DONE) {
+        req_reply_err(r, 401, "the user of this token no longer exists");
+        r->www_authenticate = 2;
+    }
     else
         req_reply_err(r, 500, "could not read the user");
     sqlite3_finalize(st);

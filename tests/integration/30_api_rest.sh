@@ -180,7 +180,7 @@ req GET /api/user/me "$OTHER"
 expect "token signed with another key" 401 "error unauthorized"
 GHOST=$("$TOOLS/api_mint" "$DATA/jwt.key" u_00000000000000ff user 3600)
 req GET /api/user/me "$GHOST"
-expect "valid token of a user who does not exist" 404 "error not_found"
+expect "valid token of a user who does not exist" 401 "error unauthorized"
 ROLE=$("$TOOLS/api_mint" "$DATA/jwt.key" "$A_ID" root 3600)
 req GET /api/user/me "$ROLE"
 expect "token with an unknown role" 401 "error unauthorized"
