@@ -97,6 +97,15 @@ const scenarios = {
     assert.equal((await c.waitClose()).code, 4401);
   },
 
+  async token_expiring_while_connected_gets_4401() {
+    // exp 28 s ago: still inside ob_jwt's 30 s leeway at connect, past it soon
+    const c = new Client(url('/ws', { token: token(newUser(), 'user', 2, { iatOffset: -30 }) }));
+    await c.next('connected');
+    const e = await c.next('auth_error', 20000);
+    assert.match(e.data.message, /expired/);
+    assert.equal((await c.waitClose()).code, 4401);
+  },
+
   async unauthenticated_may_only_ping_or_auth() {
     // no subprotocol and no token: lands on our protocol, not an open bypass
     const c = new Client(url('/ws'));
