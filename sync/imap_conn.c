@@ -11,14 +11,19 @@
 #include "tls_verify.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libetpan/libetpan.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* Dead-peer detection between DONE cycles: ~2 minutes after the last ACK. */
 #define KEEPALIVE_IDLE_S 60
@@ -122,22 +127,65 @@ static void set_keepalive(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
-static int stream_fd(mailimap *imap)
+static void set_sock_fd(struct account *a, int fd)
 {
-    if (!imap || !imap->imap_stream)
-        return -1;
-    mailstream_low *low = mailstream_get_low(imap->imap_stream);
-    return low ? mailstream_low_get_fd(low) : -1;
-}
-
-static void publish_fd(struct account *a)
-{
-    int fd = stream_fd(a->imap);
-    if (fd >= 0)
-        set_keepalive(fd);
     pthread_mutex_lock(&a->mu);
     a->sock_fd = fd;
     pthread_mutex_unlock(&a->mu);
+}
+
+/* Connects with a timeout.  The socket is published in a->sock_fd before
+ * connect(2), so a stop (account_interrupt) can cut a connect or a
+ * greeting that never comes.  Returns the blocking fd, or -1 with err. */
+static int tcp_connect(struct account *a, const char *host, int port, char *err, size_t errlen)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int r = getaddrinfo(host, portstr, &hints, &res);
+    if (r != 0) {
+        snprintf(err, errlen, "cannot resolve %.200s: %s", host, gai_strerror(r));
+        return -1;
+    }
+    int timeout_ms = (int)a->ctx->cfg->imap_timeout * 1000, fd = -1, e = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        set_sock_fd(a, fd);
+        if (!account_wanted(a)) {
+            e = ECANCELED;
+        } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            e = 0;
+        } else if (errno != EINPROGRESS) {
+            e = errno;
+        } else {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            int pr;
+            do
+                pr = poll(&p, 1, timeout_ms);
+            while (pr < 0 && errno == EINTR);
+            socklen_t sl = sizeof e;
+            if (pr == 0)
+                e = ETIMEDOUT;
+            else if (pr < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
+                e = errno;
+        }
+        if (e == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+            break;
+        set_sock_fd(a, -1);
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(err, errlen, "connect to %.200s:%d: %s", host, port,
+                 e == ECANCELED ? "stopped" : strerror(e ? e : ECONNREFUSED));
+    else
+        set_keepalive(fd);
+    return fd;
 }
 
 void imap_conn_close(struct account *a)
@@ -188,25 +236,30 @@ int imap_conn_open(struct account *a, const struct account_conf *c, char *err, s
     char what[300];
     snprintf(what, sizeof what, "connect to %.200s:%d", c->host, c->port);
     imap_log_begin(a, "CONNECT");
-    int r;
-    uint16_t port = (uint16_t)c->port;
-    switch (c->security) {
-    case ACCOUNT_SEC_TLS:
-        r = mailimap_ssl_connect_with_callback(a->imap, c->host, port, sni_cb, c->host);
-        break;
-    case ACCOUNT_SEC_STARTTLS:
-        r = mailimap_socket_connect(a->imap, c->host, port);
-        break;
-    default:
-        r = mailimap_socket_connect(a->imap, c->host, port);
-        break;
+    int fd = tcp_connect(a, c->host, c->port, err, errlen);
+    if (fd < 0) {
+        imap_log_end(a, err);
+        return -1;
     }
+    time_t tmo = (time_t)a->ctx->cfg->imap_timeout;
+    mailstream *st = c->security == ACCOUNT_SEC_TLS
+        ? mailstream_ssl_open_with_callback_timeout(fd, tmo, sni_cb, c->host)
+        : mailstream_socket_open_timeout(fd, tmo);
+    if (!st) {
+        set_sock_fd(a, -1);
+        close(fd);
+        snprintf(err, errlen, "%s: %s", what,
+                 c->security == ACCOUNT_SEC_TLS ? "TLS handshake failed" : "out of memory");
+        imap_log_end(a, err);
+        return -1;
+    }
+    /* From here the stream owns fd; imap_conn_close() closes it. */
+    int r = mailimap_connect(a->imap, st);
     if (!is_ok(r)) {
         fail(a, r, what, err, errlen);
         imap_log_end(a, err);
         return -1;
     }
-    publish_fd(a);
     imap_log_end(a, NULL);
     if (c->security == ACCOUNT_SEC_STARTTLS) {
         if (!mailimap_has_extension(a->imap, "STARTTLS") && refresh_caps(a, err, errlen) < 0)
@@ -224,7 +277,6 @@ int imap_conn_open(struct account *a, const struct account_conf *c, char *err, s
             return -1;
         }
         imap_log_end(a, NULL);
-        publish_fd(a);
     }
     if (c->security != ACCOUNT_SEC_PLAIN) {
         char why[200];
