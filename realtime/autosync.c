@@ -37,7 +37,13 @@ struct autosync {
     struct autosync_job *todo, *todo_tail, *done;
     unsigned pending;
     int stop, running;
+    /* failure logging, at most AUTOSYNC_LOGS_PER_MIN lines a minute (a down
+     * syncd under a connect storm must not flood the log) */
+    int64_t fail_minute;
+    unsigned fail_logged, fail_quiet;
 };
+
+#define AUTOSYNC_LOGS_PER_MIN 10
 
 static void set_state(struct ws_user *u, int to)
 {
@@ -237,8 +243,18 @@ void autosync_drain(struct rt *rt)
                     j->accounts == 1 ? "" : "s");
         } else {
             rt->st.sync_failures++;
-            ob_warn("autosync %s: %s failed: %s%s%s", j->user, op, j->rc > 0 ? j->code : "",
-                    j->rc > 0 ? ": " : "", j->err);
+            int64_t minute = ob_time_mono_ms() / 60000;
+            if (minute != as->fail_minute) {
+                if (as->fail_quiet)
+                    ob_warn("autosync: %u more failed call(s) not logged", as->fail_quiet);
+                as->fail_minute = minute;
+                as->fail_logged = as->fail_quiet = 0;
+            }
+            if (as->fail_logged++ < AUTOSYNC_LOGS_PER_MIN)
+                ob_warn("autosync %s: %s failed: %s%s%s", j->user, op, j->rc > 0 ? j->code : "",
+                        j->rc > 0 ? ": " : "", j->err);
+            else
+                as->fail_quiet++;
             if (j->rc < 0 && j->op == OB_CTL_START && u && u->sync_state == AS_STARTED && u->nconns) {
                 set_state(u, AS_RETRY);
                 u->sync_at_ms = ob_time_mono_ms() + AUTOSYNC_RETRY_MS;

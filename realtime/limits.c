@@ -4,6 +4,7 @@
 
 #include "ob_log.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,32 @@ void limits_free(struct rt_limits *l)
     drop_all(l, -1);
     ws_hash_free(l->addrs);
     free(l);
+}
+
+void limits_client_addr(struct lws *wsi, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    lws_get_peer_simple(wsi, out, outlen);
+    if (strcmp(out, "127.0.0.1") && strcmp(out, "::1") && strcmp(out, "::ffff:127.0.0.1"))
+        return;
+    char xff[512];
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+    if (n <= 0 || (size_t)n >= sizeof xff || lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) < 0)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (isspace((unsigned char)*last))
+        last++;
+    size_t k = strlen(last);
+    while (k && isspace((unsigned char)last[k - 1]))
+        k--;
+    if (k == 0 || k >= outlen || k > 45)
+        return;
+    for (size_t i = 0; i < k; i++)
+        if (!isxdigit((unsigned char)last[i]) && last[i] != '.' && last[i] != ':')
+            return;     /* not an address: keep the proxy's */
+    memcpy(out, last, k);
+    out[k] = '\0';
 }
 
 int limits_addr_allow(struct rt_limits *l, const char *addr, int64_t now_s)

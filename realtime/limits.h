@@ -24,6 +24,12 @@ struct rt_limits;
 struct rt_limits *limits_new(const struct ob_config *cfg);
 void limits_free(struct rt_limits *l);
 
+/* The client's address for the per-address limit: the peer, or, when the
+ * peer is a reverse proxy on this host (127.0.0.1, ::1), the last entry of
+ * its X-Forwarded-For (the address that proxy saw; nginx's
+ * $proxy_add_x_forwarded_for appends it).  Writes "" if unknown. */
+void limits_client_addr(struct lws *wsi, char *out, size_t outlen);
+
 /* Counts a connection attempt from addr; 1 if allowed, 0 if over. */
 int limits_addr_allow(struct rt_limits *l, const char *addr, int64_t now_s);
 

@@ -441,8 +441,8 @@ static void on_established(struct rt *rt, struct ws_conn *c, struct lws *wsi)
     set_state(c, WS_ST_AUTH_WAIT);
     c->deadline = (int64_t)time(NULL) + rt->cfg->ws_auth_timeout;
 
-    char addr[64] = "";
-    lws_get_peer_simple(wsi, addr, sizeof addr);
+    char addr[64];
+    limits_client_addr(wsi, addr, sizeof addr);
     if (!limits_addr_allow(rt->limits, addr, (int64_t)time(NULL))) {
         char msg[96];
         snprintf(msg, sizeof msg, "over %ld connection attempts per minute from your address",

@@ -95,12 +95,13 @@ const scenarios = {
     const N = 400;
     const pad = 'p'.repeat(40000);
     const ids = [];
-    // The fast readers keep pace (each batch is read before the next is
-    // published); the slow one reads nothing.
+    // The fast readers keep pace (each batch of 5, about 200 KB, below the
+    // 256 KiB queue ceiling, is read before the next is published); the
+    // slow one reads nothing.
     for (let i = 1; i <= N; i++) {
       ids.push(await pub.publish(L.email(u, i, { body: pad })));
       if (i % 4 === 0) await pub.publish(L.email(other, i));
-      if (i % 20 === 0)
+      if (i % 5 === 0)
         for (const f of [fast1, fast2]) await f.collect((m) => m.type === 'new_email', i, 60000);
     }
     await pub.close();
@@ -154,7 +155,19 @@ const scenarios = {
     const over = new Client(url('/ws', { token: token(newUser()) }));
     assert.equal((await over.next('error')).data.code, 'rate_limited');
     assert.equal((await over.waitClose()).code, 4429);
-    for (const c of cs) c.close();
+    // behind a local reverse proxy, X-Forwarded-For names the client
+    const xff = (a) => ({ headers: { 'X-Forwarded-For': `192.0.2.77, ${a}` } });
+    const proxied = [];
+    for (let i = 0; i < 5; i++) {
+      const p = new Client(url('/ws', { token: token(newUser()) }), xff('203.0.113.9'));
+      await p.next('connected');
+      proxied.push(p);
+    }
+    const p6 = new Client(url('/ws', { token: token(newUser()) }), xff('203.0.113.9'));
+    assert.equal((await p6.next('error')).data.code, 'rate_limited');
+    const other = new Client(url('/ws', { token: token(newUser()) }), xff('198.51.100.1'));
+    await other.next('connected');
+    for (const c of [...cs, ...proxied, other]) c.close();
   },
 
   async fd_ceiling() {
