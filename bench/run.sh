@@ -18,6 +18,7 @@
 # Environment:
 #   BENCH_QUICK=1   a ~2-minute smoke run with small counts
 #   BENCH_ONLY=fanout,rest,sync   run only these sections
+#   BENCH_FAN_NS="2000 19000"     other fan-out connection counts
 #   KEEP=1          keep the temp dir
 # Output: the table on stdout and in bench/results/<YYYY-MM-DD>.md
 # (bench/results/<YYYY-MM-DD>-quick.md for BENCH_QUICK=1).
@@ -62,6 +63,7 @@ else
     LAT_SECS=3 TPUT_SECS=5 WRK_SECS=5
     SYNC_MSGS=10000 IDLE_SAMPLES=50 ACCT_NS="100 1000" MBSYNC_RUNS=3
 fi
+FAN_NS=${BENCH_FAN_NS:-$FAN_NS}
 FAN_MAX=${FAN_NS##* }
 FAN_MID=$(echo "$FAN_NS" | awk '{ print ($2 != "" ? $2 : $1) }')
 if [ "$QUICK" = 1 ]; then FAN_MID=$FAN_MAX; fi
@@ -210,6 +212,8 @@ fan_run() {
         FAN[$srv.$mode.$n]="nm:wsload failed: $(tail -n 2 "$T/wsload.err" | tr '\n|' '  ' | cut -c1-200)"
     elif ! _t_pid_running "$SRV_PID"; then
         FAN[$srv.$mode.$n]="nm:the server died during the run"
+    elif ! ok "$(kv "$out" tput_received) > 0 && $(kv "$out" deliveries_per_cpu_s) > 0"; then
+        FAN[$srv.$mode.$n]="nm:no deliveries measured ($(kv "$out" ready) ready, $(kv "$out" failed) failed; first error: $(kv "$out" error))"
     else
         FAN[$srv.$mode.$n]=$out
     fi
@@ -527,7 +531,8 @@ sync_idle() {
         t_stop s-idle-syncd
         return
     fi
-    if ! "$BB/synctime" wait-idle --sock "$sd/run/sync.sock" --count 1 --timeout 60 >>"$T/synctime.err" 2>&1; then
+    if ! "$BB/synctime" wait-idle --sock "$sd/run/sync.sock" --count 1 --timeout 60 \
+            --pid "$(t_pid s-idle-syncd)" >>"$T/synctime.err" 2>&1; then
         R_OUT="nm:the account never reached idle: $(log_tail "$T/synctime.err") $(log_tail "$T/s-idle-syncd.log")"
         t_stop s-idle-rt
         t_stop s-idle-syncd
@@ -563,13 +568,16 @@ sync_accounts() {
         t_stop "s-acct-$n"
         return
     fi
-    w=$("$BB/synctime" wait-idle --sock "$sd/run/sync.sock" --count "$n" --timeout 240 2>>"$T/synctime.err")
-    sleep 2
+    w=$("$BB/synctime" wait-idle --sock "$sd/run/sync.sock" --count "$n" --timeout 240 \
+        --pid "$(t_pid "s-acct-$n")" 2>>"$T/synctime.err")
+    local gone=
+    t_alive "s-acct-$n" || gone=", onebox-syncd exited"
+    [ -n "$gone" ] || sleep 2
     pid=$(t_pid "s-acct-$n")
     rss=$(rss_kb "$pid")
     t_stop "s-acct-$n" 20
     if [ "$(kv "$w" idle 2>/dev/null || echo 0)" -lt "$n" ]; then
-        R_OUT="nm:only $(kv "$w" idle 2>/dev/null || echo 0) of $n accounts reached idle in 240 s ($(kv "$w" error 2>/dev/null || echo '?') in error): $(log_tail "$T/s-acct-$n.log")"
+        R_OUT="nm:only $(kv "$w" idle 2>/dev/null || echo 0) of $n accounts reached idle$gone ($(kv "$w" error 2>/dev/null || echo '?') in error): $(log_tail "$T/s-acct-$n.log")"
         return
     fi
     R_OUT="rss_kb=$rss secs=$(kv "$w" secs)"

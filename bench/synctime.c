@@ -5,8 +5,9 @@
  *       sends `start {user}` and times until U has N rows in `emails`
  *       (polled every 10 ms on a read-only connection; WAL lets it read
  *       while onebox-syncd writes).  Prints "synctime secs=.. msgs=..".
- *   synctime wait-idle --sock SYNC_SOCK --count N [--timeout S]
- *       polls `status` (every account) until N accounts are `idle`.
+ *   synctime wait-idle --sock SYNC_SOCK --count N [--timeout S] [--pid PID]
+ *       polls `status` (every account) until N accounts are `idle`; gives
+ *       up early when process PID (onebox-syncd) is gone.
  *       Prints "synctime idle=.. error=.. secs=..".
  * Exit 0 when the goal was reached, 1 on timeout or error. */
 #include "ob_ctl.h"
@@ -84,7 +85,22 @@ static int initial(const char *db_path, const char *sock, const char *user, long
     return n >= expect ? 0 : 1;
 }
 
-static int wait_idle(const char *sock, long want, int timeout)
+/* 1 while pid runs (zombies count as gone). */
+static int alive(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int wait_idle(const char *sock, long want, int timeout, int pid)
 {
     double t0 = mono_s();
     long idle = 0, errors = 0;
@@ -105,6 +121,10 @@ static int wait_idle(const char *sock, long want, int timeout)
         }
         if (idle >= want)
             break;
+        if (pid > 0 && !alive(pid)) {
+            fprintf(stderr, "synctime: process %d is gone\n", pid);
+            break;
+        }
         sleep_ms(250);
     }
     printf("synctime idle=%ld error=%ld secs=%.2f\n", idle, errors, mono_s() - t0);
@@ -115,11 +135,12 @@ int main(int argc, char **argv)
 {
     static const struct option lo[] = {
         { "db", 1, 0, 'd' }, { "sock", 1, 0, 's' }, { "user", 1, 0, 'u' },
-        { "expect", 1, 0, 'e' }, { "count", 1, 0, 'n' }, { "timeout", 1, 0, 't' }, { 0, 0, 0, 0 }
+        { "expect", 1, 0, 'e' }, { "count", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
+        { "pid", 1, 0, 'p' }, { 0, 0, 0, 0 }
     };
     const char *db = NULL, *sock = NULL, *user = NULL;
     long n = 0;
-    int timeout = 300, ch;
+    int timeout = 300, pid = 0, ch;
     if (argc < 2) {
         fprintf(stderr, "usage: synctime initial|wait-idle [options] (see synctime.c)\n");
         return 2;
@@ -132,13 +153,14 @@ int main(int argc, char **argv)
         case 'u': user = optarg; break;
         case 'e': case 'n': n = atol(optarg); break;
         case 't': timeout = atoi(optarg); break;
+        case 'p': pid = atoi(optarg); break;
         default: return 2;
         }
     }
     if (!strcmp(argv[1], "initial") && db && sock && user && n > 0)
         return initial(db, sock, user, n, timeout);
     if (!strcmp(argv[1], "wait-idle") && sock && n > 0)
-        return wait_idle(sock, n, timeout);
+        return wait_idle(sock, n, timeout, pid);
     fprintf(stderr, "synctime: bad command or missing options (see synctime.c)\n");
     return 2;
 }
