@@ -837,7 +837,7 @@ int main(int argc, char **argv)
         }
         if (ok && wspub_drain(pub, 10000, err, sizeof err) < 0)
             fprintf(stderr, "wsload: %s\n", err);
-        await_recv(1, lat_pub * fan, 3000);
+        await_recv(1, lat_pub * fan, 10000);
         lat_recv = sum_recv(1);
 
         /* Throughput: as fast as the server delivers, with a bounded
