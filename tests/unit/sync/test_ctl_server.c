@@ -1,0 +1,212 @@
+/* test_ctl_server: sync.sock requests answered from the database and the
+ * registry — garbage and unknown ops get bad_request, unknown accounts
+ * not_found, status and clients have the shapes of process-common.md — and
+ * start/stop drive a real worker pool and IDLE loop: an account whose
+ * server refuses connections goes to error with the reason and backs off,
+ * and stops at once. */
+#include "../unit.h"
+#include "../../../sync/account.h"
+#include "../../../sync/ctl_server.h"
+#include "../../../sync/imap_idle.h"
+#include "../../../sync/registry.h"
+#include "../../../sync/sync_ctx.h"
+#include "../../../sync/tls_verify.h"
+#include "../../../sync/workers.h"
+#include "ob_config.h"
+#include "ob_json.h"
+#include "ob_keyfile.h"
+#include "ob_seal.h"
+#include "ob_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/ob_ctlXXXXXX";
+static char dbpath[256];
+static sqlite3 *db;
+static struct ob_config cfg;
+static struct sync_ctx ctx;
+
+static json_t *ask(const char *line)
+{
+    size_t len = 0;
+    char *r = ctl_server_handle(&ctx, db, line, strlen(line), &len, "test");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT(len > 0 && r[len - 1] == '\n');
+    char err[128];
+    json_t *o = ob_json_parse_object(r, len - 1, 1 << 20, err, sizeof err);
+    free(r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    return o;
+}
+
+static const char *err_code(json_t *o)
+{
+    return json_string_value(json_object_get(json_object_get(o, "error"), "code"));
+}
+
+static json_t *first_status(json_t *o)
+{
+    return json_array_get(json_object_get(json_object_get(o, "data"), "status"), 0);
+}
+
+static void test_bad_requests(void)
+{
+    const char *bad[] = { "", "garbage", "[1,2]", "{\"op\":\"explode\"}", "{\"op\":\"start\"}",
+                          "{\"op\":\"start\",\"user\":\"bad user!\"}", "{\"op\":1}",
+                          "{\"v\":2,\"op\":\"status\"}", "{\"op\":\"status\",\"email\":\"x@y\"}" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *o = ask(bad[i]);
+        CU_ASSERT(json_is_false(json_object_get(o, "ok")));
+        CU_ASSERT_STRING_EQUAL(err_code(o), "bad_request");
+        json_decref(o);
+    }
+}
+
+static void test_status_and_clients(void)
+{
+    json_t *o = ask("{\"op\":\"status\",\"user\":\"u_none\"}");
+    CU_ASSERT(json_is_true(json_object_get(o, "ok")));
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(json_object_get(o, "data"), "status")), 0);
+    json_decref(o);
+    o = ask("{\"op\":\"start\",\"user\":\"u_c\",\"email\":\"nobody@example.com\"}");
+    CU_ASSERT_STRING_EQUAL(err_code(o), "not_found");
+    json_decref(o);
+    o = ask("{\"op\":\"status\",\"user\":\"u_c\",\"email\":\"C@EXAMPLE.COM\"}");
+    json_t *s = first_status(o);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "status")), "stopped");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "email")), "c@example.com");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "lastSync")), "2026-02-03T04:05:06.000Z");
+    json_decref(o);
+    o = ask("{\"op\":\"clients\"}");
+    json_t *d = json_object_get(o, "data");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "clientCount")), 0);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "emailAccountCount")), 0);
+    CU_ASSERT(json_is_array(json_object_get(d, "activeClients")));
+    CU_ASSERT(json_is_array(json_object_get(d, "activeEmailAccounts")));
+    json_decref(o);
+}
+
+static int status_is(const char *want, const char *err_part)
+{
+    json_t *o = ask("{\"op\":\"status\",\"user\":\"u_c\"}");
+    json_t *s = first_status(o);
+    const char *st = json_string_value(json_object_get(s, "status"));
+    const char *e = json_string_value(json_object_get(s, "error"));
+    int ok = st && strcmp(st, want) == 0 && (!err_part || (e && strstr(e, err_part)));
+    json_decref(o);
+    return ok;
+}
+
+static void test_start_stop(void)
+{
+    json_t *o = ask("{\"op\":\"start\",\"user\":\"u_c\"}");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first_status(o), "status")), "syncing");
+    json_decref(o);
+    int ok = 0;
+    for (int i = 0; i < 200 && !ok; i++) {
+        ok = status_is("error", "reconnecting: connect to 127.0.0.1:1");
+        if (!ok)
+            usleep(50000);
+    }
+    CU_ASSERT(ok);
+    o = ask("{\"op\":\"clients\"}");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(o, "data"), "clientCount")), 1);
+    json_decref(o);
+    o = ask("{\"op\":\"stop\",\"user\":\"u_c\"}");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first_status(o), "status")), "stopped");
+    json_decref(o);
+    struct account *a = registry_find(ctx.reg, "u_c", "c@example.com");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    ok = 0;
+    for (int i = 0; i < 200 && !ok; i++) {
+        pthread_mutex_lock(&a->mu);
+        ok = a->state == ACCOUNT_STOPPED && a->holder == ACCOUNT_HELD_NONE;
+        pthread_mutex_unlock(&a->mu);
+        if (!ok)
+            usleep(50000);
+    }
+    CU_ASSERT(ok);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT sync_wanted FROM accounts WHERE email = 'c@example.com'", -1, &st, NULL);
+    CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+    CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+}
+
+static const struct unit_case cases[] = {
+    { "garbage and bad requests get bad_request", test_bad_requests },
+    { "status, not_found and clients shapes", test_status_and_clients },
+    { "start goes to error with backoff; stop at once", test_start_stop },
+    { NULL, NULL },
+};
+
+static int setup(void)
+{
+    char err[256];
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+    unsetenv("ONEBOX_CONFIG");
+    setenv("ONEBOX_DATA_DIR", dir, 1);
+    if (ob_config_load(&cfg, NULL, err, sizeof err) < 0 || ob_store_open(dbpath, &db, err, sizeof err) < 0)
+        return -1;
+    free(cfg.db_path);
+    cfg.db_path = strdup(dbpath);
+    ctx.cfg = &cfg;
+    if (ob_keyfile_load(cfg.seal_key_file, ctx.seal_key, sizeof ctx.seal_key, err, sizeof err) < 0)
+        return -1;
+    ctx.reg = registry_new();
+    ctx.tls = tls_verify_new(NULL, err, sizeof err);
+    ctx.workers = workers_new(&ctx, 2, err, sizeof err);
+    ctx.loop = imap_idle_new(&ctx, err, sizeof err);
+    if (!ctx.reg || !ctx.tls || !ctx.workers || !ctx.loop)
+        return -1;
+    sqlite3_exec(db, "INSERT INTO users (id, email, password_hash, created_at)"
+                     " VALUES ('u_c', 'c@users', 'x', '2026-01-01T00:00:00.000Z');"
+                     "INSERT INTO accounts (user_id, email, imap_host, imap_port, security, username,"
+                     " auth, created_at) VALUES ('u_c', 'c@example.com', '127.0.0.1', 1, 'plain', 'c',"
+                     " 'password', '2026-01-01T00:00:00.000Z');", NULL, NULL, NULL);
+    long long id = sqlite3_last_insert_rowid(db);
+    char aad[64];
+    unsigned char *blob = NULL;
+    size_t bl = 0;
+    ob_seal_aad(aad, sizeof aad, id, "secret");
+    if (ob_seal(ctx.seal_key, aad, "pw", 2, &blob, &bl) < 0)
+        return -1;
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "UPDATE accounts SET secret = ?1 WHERE id = ?2", -1, &st, NULL);
+    sqlite3_bind_blob(st, 1, blob, (int)bl, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    free(blob);
+    char sql[256];
+    snprintf(sql, sizeof sql, "INSERT INTO mailboxes (account_id, name, uidvalidity, uidnext, last_sync)"
+             " VALUES (%lld, 'INBOX', 1, 1, '2026-02-03T04:05:06.000Z')", id);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return 0;
+}
+
+int main(void)
+{
+    if (setup() < 0)
+        return 2;
+    int rc = unit_run("sync ctl_server", cases);
+    atomic_store(&ctx.stopping, 1);
+    imap_idle_stop(ctx.loop);
+    workers_stop(ctx.workers);
+    imap_idle_free(ctx.loop);
+    workers_free(ctx.workers);
+    registry_free(ctx.reg);
+    tls_verify_free(ctx.tls);
+    ob_store_close(db);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        rc = rc ? rc : 1;
+    ob_config_free(&cfg);
+    return rc;
+}
