@@ -162,7 +162,12 @@ void account_set_state(struct account *a, sqlite3 *db, enum account_state to, co
     char errcopy[ACCOUNT_ERROR_MAX];
     snprintf(errcopy, sizeof errcopy, "%s", a->error);
     pthread_mutex_unlock(&a->mu);
-    if (from != to) {
+    /* The idle <-> fetching round trip happens on every new message: debug. */
+    int routine = (from == ACCOUNT_FETCHING || to == ACCOUNT_FETCHING) && !is_error;
+    if (from != to && routine) {
+        ob_debug("%s/%s: from %s to %s", a->user, a->email, account_state_name(from),
+                 account_state_name(to));
+    } else if (from != to) {
         if (is_error)
             ob_info("%s/%s: from %s to %s: %s", a->user, a->email, account_state_name(from),
                     account_state_name(to), errcopy);
@@ -238,9 +243,11 @@ int account_wanted(struct account *a)
 static enum step enter_wait(struct account *a, sqlite3 *db, char *err, size_t errlen)
 {
     int64_t now = ob_time_mono_ms();
+    int64_t restart = a->ctx->cfg->imap_idle_restart * 1000;
     if (!a->has_idle) {
+        /* Polling is bounded like an IDLE period (tests shorten both). */
         a->idle_fd = -1;
-        a->wake_at_ms = now + POLL_INTERVAL_MS;
+        a->wake_at_ms = now + (restart < POLL_INTERVAL_MS ? restart : POLL_INTERVAL_MS);
         if (a->recheck > 0)
             a->wake_at_ms = now + RECHECK_DELAY_MS;
         account_set_state(a, db, ACCOUNT_POLLING, NULL);
@@ -249,7 +256,6 @@ static enum step enter_wait(struct account *a, sqlite3 *db, char *err, size_t er
     if (imap_conn_idle(a, err, errlen) < 0)
         return STEP_RETRY;
     a->idle_since_ms = now;
-    int64_t restart = a->ctx->cfg->imap_idle_restart * 1000;
     int64_t silence = restart < SILENCE_WATCHDOG_MS ? restart : SILENCE_WATCHDOG_MS;
     a->wake_at_ms = now + restart;
     if (a->last_rx_ms + silence < a->wake_at_ms)

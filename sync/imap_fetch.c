@@ -350,12 +350,16 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
     return stored;
 }
 
-/* Drops refs already stored under the current UIDVALIDITY (a first sync
- * resumed after a crash).  Returns the new count, or -1. */
-static long drop_stored(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t n)
+/* Drops refs below done_below (a resumed first sync or rebuild has handled
+ * them: stored, or skipped with a logged reason) and refs already stored
+ * under the current UIDVALIDITY.  Returns the new count, or -1. */
+static long drop_stored(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t n,
+                        uint32_t done_below)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
+        if (refs[i].uid < done_below)
+            continue;
         int have = mail_store_has_uid(db, a->id, INBOX, a->uidvalidity, refs[i].uid);
         if (have < 0)
             return -1;
@@ -421,7 +425,9 @@ int imap_fetch_open_inbox(struct account *a, sqlite3 *db, char *err, size_t errl
         mode = MODE_CATCHUP;
     }
     a->uidvalidity = uidv;
-    a->uidnext = mode == MODE_CATCHUP ? mb.uidnext : 0;
+    /* A first sync or rebuild cut short resumes above what it handled. */
+    int fresh = !mb.found || mb.uidvalidity != uidv;
+    a->uidnext = fresh ? 0 : mb.uidnext;
     a->modseq = modseq;
 
     struct msg_ref *refs = NULL;
@@ -432,7 +438,7 @@ int imap_fetch_open_inbox(struct account *a, sqlite3 *db, char *err, size_t errl
             uint32_t from = a->uidnext > 0 ? a->uidnext : 1;
             if (list_refs(a, 1, from, &refs, &n, err, errlen) < 0)
                 return -1;
-            long m = drop_stored(a, db, refs, n);
+            long m = drop_stored(a, db, refs, n, 0);
             rc = m < 0 ? -1 : process(a, db, refs, (size_t)m, mode, 0, 0, err, errlen);
         }
     } else if (exists > 0) {
@@ -447,7 +453,7 @@ int imap_fetch_open_inbox(struct account *a, sqlite3 *db, char *err, size_t errl
         ob_info("%s/%s: %s sync of INBOX: %zu of %u message(s), announcing %s", a->user,
                 a->email, mode == MODE_INITIAL ? "first" : "rebuild", n, exists,
                 mode == MODE_INITIAL && k > 0 ? "the newest" : "none");
-        long m = drop_stored(a, db, refs, n);
+        long m = drop_stored(a, db, refs, n, a->uidnext);
         rc = m < 0 ? -1 : process(a, db, refs, (size_t)m, mode, announce_from, 1, err, errlen);
     }
     free(refs);
