@@ -30,7 +30,7 @@ cd "$ROOT" || exit 1
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-fanout,rest,sync}
 BIN=$ROOT/build/bin
-BB=$ROOT/build/bench
+BB=${BENCH_TOOLS:-$ROOT/build/bench}   # BENCH_TOOLS: e.g. a sanitizer build of the tools
 START_S=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
