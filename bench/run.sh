@@ -20,6 +20,7 @@
 #   BENCH_ONLY=fanout,rest,sync   run only these sections
 #   BENCH_FAN_NS="2000 19000"     other fan-out connection counts
 #   KEEP=1          keep the temp dir
+#   BENCH_BIN, BENCH_TOOLS   directories of the onebox binaries / bench tools
 # Output: the table on stdout and in bench/results/<YYYY-MM-DD>.md
 # (bench/results/<YYYY-MM-DD>-quick.md for BENCH_QUICK=1).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -29,7 +30,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-fanout,rest,sync}
-BIN=$ROOT/build/bin
+BIN=${BENCH_BIN:-$ROOT/build/bin}   # BENCH_BIN: other onebox binaries
 BB=${BENCH_TOOLS:-$ROOT/build/bench}   # BENCH_TOOLS: e.g. a sanitizer build of the tools
 START_S=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
