@@ -244,6 +244,7 @@ static enum step enter_wait(struct account *a, sqlite3 *db, char *err, size_t er
 {
     int64_t now = ob_time_mono_ms();
     int64_t restart = a->ctx->cfg->imap_idle_restart * 1000;
+    imap_conn_trim(a);
     if (!a->has_idle) {
         /* Polling is bounded like an IDLE period (tests shorten both). */
         a->idle_fd = -1;

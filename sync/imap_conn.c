@@ -373,6 +373,24 @@ int imap_conn_login(struct account *a, const struct account_conf *c, char *err, 
     return 0;
 }
 
+void imap_conn_trim(struct account *a)
+{
+    mailimap *m = a->imap;
+    if (!m)
+        return;
+    MMAPString **bufs[2] = { &m->imap_stream_buffer, &m->imap_response_buffer };
+    for (int i = 0; i < 2; i++) {
+        if (!*bufs[i] || (*bufs[i])->allocated_len <= IMAP_CONN_IDLE_BUFFER_MAX)
+            continue;
+        /* Safe between commands: libetpan empties both before each read. */
+        MMAPString *fresh = mmap_string_new("");
+        if (fresh) {
+            mmap_string_free(*bufs[i]);
+            *bufs[i] = fresh;
+        }
+    }
+}
+
 int imap_conn_idle(struct account *a, char *err, size_t errlen)
 {
     if (!a->imap || !a->imap->imap_selection_info) {

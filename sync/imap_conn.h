@@ -24,6 +24,13 @@ int imap_conn_login(struct account *a, const struct account_conf *c, char *err, 
  * clibs §1.9) and frees it.  Fine to call with no session. */
 void imap_conn_close(struct account *a);
 
+/* libetpan keeps its line and response buffers at the size of the largest
+ * response seen (a fetched 25 MB message stays allocated).  Called before a
+ * session is parked, it gives back buffers above IMAP_CONN_IDLE_BUFFER_MAX,
+ * so an idle account holds a few KB. */
+#define IMAP_CONN_IDLE_BUFFER_MAX (64 * 1024)
+void imap_conn_trim(struct account *a);
+
 /* Sends IDLE and sets a->idle_fd.  0 or -1. */
 int imap_conn_idle(struct account *a, char *err, size_t errlen);
 /* 1 if libetpan already holds unread bytes (epoll would never fire). */
