@@ -666,8 +666,14 @@ sync_all() {
         ;;
     esac
 
+    # 1,000 sessions: back to the 1 s check (past ~128 sessions inotify runs
+    # out and Dovecot polls), and room on Dovecot's stats service, whose
+    # 1,000-client default otherwise stalls each new imap process on a
+    # handshake timeout (that would time Dovecot, not onebox-syncd).
     sed -i 's/^mailbox_idle_check_interval = .*/mailbox_idle_check_interval = 1 secs/' "$DOVECOT_CONF"
+    printf 'service stats {\n  client_limit = 4096\n}\n' >>"$DOVECOT_CONF"
     dovecot_doveadm reload >>"$T/dovecot-start.log" 2>&1
+    sleep 1
     say "sync: RSS per idle account"
     local base n
     sync_baseline_rss
