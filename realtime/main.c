@@ -78,13 +78,6 @@ static void lws_emit(int level, const char *line)
     ob_log(level == LLL_ERR ? OB_LOG_WARN : OB_LOG_DEBUG, "lws: %s", buf);
 }
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: " PROC_NAME " [--config PATH]\n"
-                 "WebSocket sidecar of onebox: events.sock in, /ws and /ws/imap-logs out.\n"
-                 "Every setting has an environment override ONEBOX_<KEY>; see DESIGN.md.\n");
-}
-
 /* The fd ceiling (clibs §2.9): lws busy-loops on EMFILE, so its table stays
  * below RLIMIT_NOFILE, with headroom for the database, the sync.sock calls
  * and the ingest connections; WebSockets stop being accepted a little below
@@ -176,25 +169,13 @@ static void close_all(struct rt *rt)
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--config") == 0) {
-            i++;
-        } else if (strncmp(argv[i], "--config=", 9) != 0) {
-            usage(stderr);
-            return 2;
-        }
-    }
-
     struct ob_config cfg;
     char err[512];
-    if (ob_config_load(&cfg, ob_config_path_from_args(argc, argv), err, sizeof err) < 0) {
-        fprintf(stderr, PROC_NAME ": %s\n", err);
+    int cr = ob_config_from_args(&cfg, argc, argv, PROC_NAME,
+                                 "WebSocket sidecar of onebox: events.sock in, /ws and /ws/imap-logs out");
+    if (cr != 0) {
         ob_config_free(&cfg);
-        return 1;
+        return cr > 0 ? 0 : 2;
     }
     ob_log_init(PROC_NAME, (enum ob_log_level)ob_log_level_parse(cfg.log_level));
     lws_set_log_level(LLL_ERR | (ob_log_enabled(OB_LOG_DEBUG) ? LLL_WARN : 0), lws_emit);
