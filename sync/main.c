@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -94,6 +95,15 @@ int main(int argc, char **argv)
     sqlite3 *db = NULL;
     if (ob_store_open(cfg.db_path, &db, err, sizeof err) < 0)
         ob_fatal("database %s: %s", cfg.db_path, err);
+
+    /* Each IMAP session holds 3 fds (socket + libetpan's cancel pipe): a
+     * thousand accounts need more than the usual soft limit of 1024. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            ob_warn("cannot raise the open-files limit");
+    }
 
     /* Global libetpan state is set before any thread starts (clibs §1.11). */
     mailstream_network_delay.tv_sec = cfg.imap_timeout;

@@ -3,7 +3,8 @@
 # Dovecot: sync.sock control (start/stop/status/clients, garbage answered
 # with an error), the first sync (stores the window, announces only the
 # newest sync_announce_window), new mail through IDLE announced exactly once
-# (in the outbox and on events.sock), sync_status events, a clean SIGTERM.
+# (in the outbox and on events.sock), sync_status events, CONDSTORE's
+# HIGHESTMODSEQ stored, a clean SIGTERM.
 set -u
 LIB=$(cd "$(dirname "$0")/../lib" && pwd)
 . "$LIB/common.sh"
@@ -39,6 +40,7 @@ t_eq "...and announced only the newest two" 2 \
     "$(sync_db "SELECT count(*) FROM events WHERE type = 'new_email' AND user_id = 'u_alice'")"
 t_eq "...which are 'before 3'" 1 "$(sync_announced u_alice 'before 3')"
 t_eq "...and 'before 4'" 1 "$(sync_announced u_alice 'before 4')"
+t_ok "CONDSTORE: HIGHESTMODSEQ is stored" test "$(sync_db "SELECT coalesce(highestmodseq, 0) FROM mailboxes")" -gt 0
 t_contains "status has lastSync" "$(sync_ctl '{"op":"status","user":"u_alice"}')" '"lastSync":"20'
 clients=$(sync_ctl '{"op":"clients"}')
 t_contains "clients lists the user" "$clients" '"activeClients":["u_alice"]'
