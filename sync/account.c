@@ -317,8 +317,9 @@ static enum step step_wake(struct account *a, sqlite3 *db, char *err, size_t err
     int n = imap_fetch_new(a, db, err, errlen);
     if (n < 0)
         return STEP_RETRY;
-    /* EXISTS announced but nothing fetchable yet (imap-sync rule 4). */
-    if (hint && n == 0 && a->recheck < RECHECK_MAX)
+    /* EXISTS announced but nothing fetchable yet (imap-sync rule 4): look
+     * again shortly, a few times. */
+    if (n == 0 && (hint || a->recheck > 0) && a->recheck < RECHECK_MAX)
         a->recheck++;
     else
         a->recheck = 0;
