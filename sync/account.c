@@ -11,13 +11,16 @@
  *   SYNCING         syncing  step_connect, once logged in: SELECT INBOX,
  *                            initial sync or catch-up from UIDNEXT
  *   IDLE            idle     enter_wait: in IDLE, fd parked in the loop
- *   POLLING         idle     enter_wait: no IDLE capability, NOOP each minute
+ *   POLLING         idle     enter_wait: no IDLE capability (or IDLE
+ *                            misbehaved), NOOP each minute
  *   FETCHING        idle     step_wake: DONE/NOOP, then fetch the new mail
- *   BACKOFF         error    retry_later: the connection failed or died;
- *                            parked until the backoff delay has passed
- *   FAILED          error    give_up: authentication refused, untrusted
- *                            certificate, bad settings, UIDVALIDITY loop —
- *                            no retry until the next start
+ *   BACKOFF         error    account_run, when a step fails transiently
+ *                            (network, timeout, server hiccup); parked
+ *                            until the backoff delay has passed
+ *   FAILED          error    account_run, when a step fails for good:
+ *                            authentication refused, untrusted certificate,
+ *                            bad settings, UIDVALIDITY loop — no retry until
+ *                            the next start
  *
  *   STOPPED -> CONNECTING -> AUTHENTICATING -> SYNCING -> IDLE|POLLING
  *   IDLE|POLLING -> FETCHING -> IDLE|POLLING
