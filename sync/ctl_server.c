@@ -8,7 +8,9 @@
  *   start/stop/status -> {"ok":true,"data":{"status":[{userId,email,status,lastSync,error?}]}}
  *   clients           -> {"ok":true,"data":{"activeClients":[..],"activeEmailAccounts":[..],
  *                                           "clientCount":N,"emailAccountCount":N}}
- *   errors            -> {"ok":false,"error":{"code":"bad_request|not_found|internal",..}} */
+ *   errors            -> {"ok":false,"error":{"code":"bad_request|not_found|internal",..}}
+ * A peer that sends a line that is not a valid request gets the error reply
+ * and is disconnected (a peer out of step is not trusted with more). */
 #include "ctl_server.h"
 
 #include "account.h"
@@ -152,12 +154,16 @@ static char *do_clients(struct sync_ctx *ctx, size_t *len)
 }
 
 char *ctl_server_handle(struct sync_ctx *ctx, sqlite3 *db, const char *line, size_t len,
-                        size_t *replylen, const char *who)
+                        size_t *replylen, const char *who, int *garbage)
 {
     struct ob_ctl_req req;
     char err[160];
+    if (garbage)
+        *garbage = 0;
     if (ob_ctl_req_parse(line, len, &req, err, sizeof err) < 0) {
-        ob_warn("ctl: bad request from %s: %s", who, err);
+        ob_warn("ctl: bad request from %s: %s; dropping the connection", who, err);
+        if (garbage)
+            *garbage = 1;
         return ob_ctl_reply_err("bad_request", err, replylen);
     }
     if (atomic_load(&ctx->stopping))
@@ -220,11 +226,15 @@ static void on_line(void *vctx, char *line, size_t len)
     if (lc->c->close_after)
         return;
     size_t rlen = 0;
-    char *reply = ctl_server_handle(lc->s->ctx, lc->s->db, line, len, &rlen, lc->c->who);
+    int garbage = 0;
+    char *reply = ctl_server_handle(lc->s->ctx, lc->s->db, line, len, &rlen, lc->c->who, &garbage);
     if (!reply || ob_sock_write_all(lc->c->fd, reply, rlen, CTL_WRITE_MS) < 0) {
         ob_warn("ctl: cannot reply to %s; closing", lc->c->who);
         lc->c->close_after = 1;
     }
+    /* A peer that sends garbage is answered once and dropped (STYLE 3). */
+    if (garbage)
+        lc->c->close_after = 1;
     free(reply);
 }
 
@@ -244,12 +254,13 @@ static void client_read(struct ctl_server *s, int i)
     struct line_ctx lc = { s, c };
     if (ob_linebuf_feed(&c->lb, buf, (size_t)r, on_line, &lc, c->who) < 0)
         c->close_after = 1;
-    if (c->lb.dropped != dropped) {
+    if (c->lb.dropped != dropped && !c->close_after) {
         size_t rlen = 0;
         char *reply = ob_ctl_reply_err("bad_request", "request line too long", &rlen);
         if (reply)
             ob_sock_write_all(c->fd, reply, rlen, CTL_WRITE_MS);
         free(reply);
+        c->close_after = 1;
     }
     if (c->close_after)
         client_close(s, i);

@@ -23,9 +23,11 @@ void ctl_server_free(struct ctl_server *s);
 int ctl_server_run(struct ctl_server *s, int stop_fd);
 
 /* Answers one request line; returns the reply line (malloc'd, ending in
- * '\n') and its length.  Exposed for unit tests. */
+ * '\n') and its length.  *garbage (may be NULL) is set when the line was
+ * not a valid request: the server then drops that peer after replying.
+ * Exposed for unit tests. */
 char *ctl_server_handle(struct sync_ctx *ctx, sqlite3 *db, const char *line, size_t len,
-                        size_t *replylen, const char *who);
+                        size_t *replylen, const char *who, int *garbage);
 
 /* Starts every account with sync_wanted=1 (syncd start-up).  Returns the
  * number started, or -1. */

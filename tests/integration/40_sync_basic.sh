@@ -26,7 +26,11 @@ t_contains "garbage gets a bad_request reply" "$(sync_ctl 'this is not json')" '
 t_contains "a start without user is refused" "$(sync_ctl '{"op":"start"}')" '"code":"bad_request"'
 t_contains "an unknown account is not_found" \
     "$(sync_ctl '{"op":"start","user":"u_alice","email":"nobody@example.com"}')" '"code":"not_found"'
+head -c 300000 /dev/urandom | socat -t 5 - "UNIX-CONNECT:$SYNC_SOCK" >/dev/null 2>&1
+head -c 100000 /dev/zero | tr '\0' 'x' | socat -t 5 - "UNIX-CONNECT:$SYNC_SOCK" >"$T/long.out" 2>&1
+t_contains "an over-long request line is refused" "$(cat "$T/long.out")" '"code":"bad_request"'
 t_ok "the daemon survived the garbage" t_alive syncd
+t_contains "...and still answers" "$(sync_ctl '{"op":"clients"}')" '"ok":true' 
 
 sync_add u_alice alice@example.com alice alicepw >/dev/null || t_bail "cannot add the account"
 t_eq "a new account is stopped" stopped "$(sync_status u_alice alice@example.com)"

@@ -32,7 +32,9 @@ static struct sync_ctx ctx;
 static json_t *ask(const char *line)
 {
     size_t len = 0;
-    char *r = ctl_server_handle(&ctx, db, line, strlen(line), &len, "test");
+    int garbage = -1;
+    char *r = ctl_server_handle(&ctx, db, line, strlen(line), &len, "test", &garbage);
+    CU_ASSERT(garbage == 0 || garbage == 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     CU_ASSERT(len > 0 && r[len - 1] == '\n');
     char err[128];
@@ -58,6 +60,10 @@ static void test_bad_requests(void)
                           "{\"op\":\"start\",\"user\":\"bad user!\"}", "{\"op\":1}",
                           "{\"v\":2,\"op\":\"status\"}", "{\"op\":\"status\",\"email\":\"x@y\"}" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = 0;
+        int garbage = 0;
+        free(ctl_server_handle(&ctx, db, bad[i], strlen(bad[i]), &len, "test", &garbage));
+        CU_ASSERT_EQUAL(garbage, 1);
         json_t *o = ask(bad[i]);
         CU_ASSERT(json_is_false(json_object_get(o, "ok")));
         CU_ASSERT_STRING_EQUAL(err_code(o), "bad_request");
