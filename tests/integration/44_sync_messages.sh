@@ -84,7 +84,7 @@ t_eq "every stored message was announced once" "$stored" \
 tap_json_ok() {
     grep -v '^$' "$T/evtap.log" | while IFS= read -r l; do
         printf '%s' "$l" >"$T/line.json"
-        [ "$(sqlite3 :memory: "SELECT json_valid(readfile('$T/line.json'))")" = 1 ] || exit 1
+        [ "$("$ONEBOX_TOOLS/sync_sql" :memory: "SELECT json_valid(?1)" "$T/line.json")" = 1 ] || exit 1
     done
 }
 t_ok "every events.sock line is valid JSON" tap_json_ok
