@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/select.h>
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -221,6 +222,16 @@ static int refresh_caps(struct account *a, char *err, size_t errlen)
     return 0;
 }
 
+/* libetpan 1.9.4 waits on a session's socket and its cancel pipe with
+ * select(2) (mailstream_socket.c), and glibc aborts the whole process when
+ * FD_SET meets a descriptor >= FD_SETSIZE.  So a session may only start
+ * while its socket, and the pipe libetpan opens right after it, fit below
+ * that line; the margin covers the pipes of the other workers connecting at
+ * the same moment.  Past it the account ends in `error` with the reason
+ * instead of taking the process down: one onebox-syncd holds about 300
+ * accounts. */
+#define SELECT_FD_MARGIN 64
+
 int imap_conn_open(struct account *a, const struct account_conf *c, char *err, size_t errlen)
 {
     imap_conn_close(a);
@@ -240,6 +251,16 @@ int imap_conn_open(struct account *a, const struct account_conf *c, char *err, s
     if (fd < 0) {
         imap_log_end(a, err);
         return -1;
+    }
+    if (fd >= FD_SETSIZE - SELECT_FD_MARGIN) {
+        set_sock_fd(a, -1);
+        close(fd);
+        snprintf(err, errlen, "this onebox-syncd has no file descriptor below %d left for another "
+                 "IMAP session (libetpan waits with select); stop other accounts or run "
+                 "another onebox-syncd", FD_SETSIZE - SELECT_FD_MARGIN);
+        ob_warn("%s", err);
+        imap_log_end(a, err);
+        return -2;
     }
     time_t tmo = (time_t)a->ctx->cfg->imap_timeout;
     mailstream *st = c->security == ACCOUNT_SEC_TLS
