@@ -20,15 +20,10 @@ int ob_ctl_req_parse(const char *line, size_t len, struct ob_ctl_req *req,
     json_t *root = ob_json_parse_object(line, len, OB_PROTO_MAX_LINE, err, errlen);
     if (!root)
         return -1;
-    long long v = OB_PROTO_VERSION;
     const char *op = NULL, *user = NULL, *email = NULL;
     int rc = -1;
-    if (ob_json_get_int(root, "v", 0, 0, 1000000, &v, err, errlen) < 0)
+    if (ob_proto_check_version(root, 0, err, errlen) < 0)
         goto out;
-    if (v != OB_PROTO_VERSION) {
-        snprintf(err, errlen, "unsupported protocol version %lld (want %d)", v, OB_PROTO_VERSION);
-        goto out;
-    }
     if (ob_json_get_str(root, "op", 1, 32, &op, err, errlen) < 0)
         goto out;
     req->op = ob_ctl_op_from_name(op);
@@ -61,20 +56,7 @@ out:
 
 static char *finish_line(json_t *o, size_t *len)
 {
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *line = realloc(s, n + 2);
-    if (!line) {
-        free(s);
-        return NULL;
-    }
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    *len = n + 1;
-    return line;
+    return ob_json_line(o, OB_PROTO_MAX_LINE, len);
 }
 
 char *ob_ctl_reply_ok(json_t *data, size_t *len)

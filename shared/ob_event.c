@@ -37,14 +37,10 @@ int ob_event_parse(const char *line, size_t len, struct ob_event *ev,
     json_t *root = ob_json_parse_object(line, len, OB_PROTO_MAX_LINE, err, errlen);
     if (!root)
         return -1;
-    long long v = 0, id = 0;
+    long long id = 0;
     const char *type = NULL, *topic = NULL, *ts = NULL;
-    if (ob_json_get_int(root, "v", 1, 0, 1000000, &v, err, errlen) < 0)
+    if (ob_proto_check_version(root, 1, err, errlen) < 0)
         goto bad;
-    if (v != OB_PROTO_VERSION) {
-        snprintf(err, errlen, "unsupported protocol version %lld (want %d)", v, OB_PROTO_VERSION);
-        goto bad;
-    }
     if (ob_json_get_str(root, "type", 1, 64, &type, err, errlen) < 0)
         goto bad;
     ev->type = ob_ev_from_name(type);
@@ -125,22 +121,5 @@ char *ob_event_line(const struct ob_event *ev, size_t *len)
         json_object_set_new(o, "room", json_string(ev->room));
     else
         json_object_set_new(o, "user", json_string(ev->user));
-    char *s = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    if (n + 1 > OB_PROTO_MAX_LINE) {
-        free(s);
-        return NULL;
-    }
-    char *line = realloc(s, n + 2);
-    if (!line) {
-        free(s);
-        return NULL;
-    }
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    *len = n + 1;
-    return line;
+    return ob_json_line(o, OB_PROTO_MAX_LINE, len);
 }

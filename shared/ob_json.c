@@ -3,6 +3,7 @@
 #include "ob_time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 json_t *ob_json_parse_object(const char *buf, size_t len, size_t maxlen,
@@ -33,6 +34,24 @@ json_t *ob_json_parse_object(const char *buf, size_t len, size_t maxlen,
 char *ob_json_dump(const json_t *v)
 {
     return v ? json_dumps(v, JSON_COMPACT) : NULL;
+}
+
+char *ob_json_line(json_t *o, size_t maxlen, size_t *len)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *line = n + 1 <= maxlen ? realloc(s, n + 2) : NULL;
+    if (!line) {
+        free(s);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    *len = n + 1;
+    return line;
 }
 
 char *ob_json_ok(json_t *data)

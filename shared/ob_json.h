@@ -19,6 +19,10 @@ json_t *ob_json_parse_object(const char *buf, size_t len, size_t maxlen,
 /* Serializes compactly; returns a malloc'd string (caller frees) or NULL. */
 char *ob_json_dump(const json_t *v);
 
+/* Serializes o (stolen) as one line ending in '\n'; malloc'd, *len set.
+ * NULL if it fails or the line would exceed maxlen bytes. */
+char *ob_json_line(json_t *o, size_t maxlen, size_t *len);
+
 /* REST envelopes.  `data` is stolen (may be NULL: `{}`); result malloc'd. */
 char *ob_json_ok(json_t *data);
 char *ob_json_err(const char *code, const char *message);

@@ -1,5 +1,8 @@
 /* ob_proto: the message catalogue; see ob_proto.h. */
 #include "ob_proto.h"
+#include "ob_json.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -77,4 +80,16 @@ int ob_proto_valid_id(const char *s, int allow_star)
             return 0;
     }
     return 1;
+}
+
+int ob_proto_check_version(const json_t *msg, int required, char *err, size_t errlen)
+{
+    long long v = OB_PROTO_VERSION;
+    if (ob_json_get_int(msg, "v", required, 0, 1000000, &v, err, errlen) < 0)
+        return -1;
+    if (v != OB_PROTO_VERSION) {
+        snprintf(err, errlen, "unsupported protocol version %lld (want %d)", v, OB_PROTO_VERSION);
+        return -1;
+    }
+    return 0;
 }

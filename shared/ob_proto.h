@@ -14,6 +14,8 @@
 #ifndef OB_PROTO_H
 #define OB_PROTO_H
 
+#include <stddef.h>
+
 #define OB_PROTO_VERSION 1
 #define OB_PROTO_MAX_LINE (1024 * 1024)
 #define OB_PROTO_ID_MAX 64        /* user ids and room names, with the NUL */
@@ -50,6 +52,11 @@ enum ob_ctl_op ob_ctl_op_from_name(const char *name);
 /* Default topic of an event type, and whether it goes through the outbox. */
 const char *ob_ev_topic(enum ob_ev_type t);
 int ob_ev_durable(enum ob_ev_type t);
+
+/* Checks the message's "v" field: 0 if it is OB_PROTO_VERSION (or absent
+ * and not required), -1 with the reason in err otherwise. */
+struct json_t;
+int ob_proto_check_version(const struct json_t *msg, int required, char *err, size_t errlen);
 
 /* 1 if s is a valid user id, room or topic name: 1..63 bytes of
  * [A-Za-z0-9_.:-] (or exactly "*" when allow_star). */

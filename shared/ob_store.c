@@ -149,8 +149,21 @@ int ob_store_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(db, OB_STORE_BUSY_MS);
     char *msg = NULL;
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK) {
+    /* Switching a new file to WAL takes an exclusive lock without calling
+     * the busy handler, so processes starting together on a fresh database
+     * can see SQLITE_BUSY here: retry for up to the busy timeout. */
+    for (int tries = 0;; tries++) {
+        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                          "PRAGMA foreign_keys=ON;", NULL, NULL, &msg);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (tries * 20 >= OB_STORE_BUSY_MS)
+            break;
+        sqlite3_free(msg);
+        msg = NULL;
+        sqlite3_sleep(20);
+    }
+    if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, msg ? msg : "pragma failed");
         sqlite3_free(msg);
         sqlite3_close(db);
