@@ -91,16 +91,27 @@ json_t *ob_json_ws(const char *type, json_t *data, long long id, const char *ts)
     return m;
 }
 
+/* Looks key up: 1 with *v set when present, 0 when absent (or null) and
+ * optional, -1 with the reason in err when absent and required. */
+static int field(const json_t *obj, const char *key, int required, json_t **v,
+                 char *err, size_t errlen)
+{
+    *v = json_object_get(obj, key);
+    if (*v && !json_is_null(*v))
+        return 1;
+    if (!required)
+        return 0;
+    snprintf(err, errlen, "field '%s' is required", key);
+    return -1;
+}
+
 int ob_json_get_str(const json_t *obj, const char *key, int required,
                     size_t maxlen, const char **out, char *err, size_t errlen)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v)) {
-        if (!required)
-            return 0;
-        snprintf(err, errlen, "field '%s' is required", key);
-        return -1;
-    }
+    json_t *v;
+    int present = field(obj, key, required, &v, err, errlen);
+    if (present <= 0)
+        return present;
     if (!json_is_string(v)) {
         snprintf(err, errlen, "field '%s' must be a string", key);
         return -1;
@@ -127,13 +138,10 @@ int ob_json_get_int(const json_t *obj, const char *key, int required,
                     long long min, long long max, long long *out,
                     char *err, size_t errlen)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v)) {
-        if (!required)
-            return 0;
-        snprintf(err, errlen, "field '%s' is required", key);
-        return -1;
-    }
+    json_t *v;
+    int present = field(obj, key, required, &v, err, errlen);
+    if (present <= 0)
+        return present;
     if (!json_is_integer(v)) {
         snprintf(err, errlen, "field '%s' must be an integer", key);
         return -1;
@@ -150,13 +158,10 @@ int ob_json_get_int(const json_t *obj, const char *key, int required,
 int ob_json_get_bool(const json_t *obj, const char *key, int required,
                      int *out, char *err, size_t errlen)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v)) {
-        if (!required)
-            return 0;
-        snprintf(err, errlen, "field '%s' is required", key);
-        return -1;
-    }
+    json_t *v;
+    int present = field(obj, key, required, &v, err, errlen);
+    if (present <= 0)
+        return present;
     if (!json_is_boolean(v)) {
         snprintf(err, errlen, "field '%s' must be true or false", key);
         return -1;
