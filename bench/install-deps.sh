@@ -17,10 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PKGS="libnginx-mod-nchan isync wrk"
 
 missing=""
-for p in $PKGS; do
-    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-    [ "$st" = "installed" ] || missing="$missing $p"
-done
+sh "$here/../contrib/install-deps.sh" --check $PKGS 2>/dev/null || missing=" $PKGS"
 need_npm=0
 [ -f "$here/node_modules/socket.io/package.json" ] || need_npm=1
 
@@ -30,20 +27,7 @@ if [ "${1:-}" = "--check" ]; then
     exit 1
 fi
 
-if [ -n "$missing" ]; then
-    echo "bench deps: installing:$missing"
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    # The nginx module package must not start a system nginx.
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-        $SUDO chmod 755 /usr/sbin/policy-rc.d
-        trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
-    fi
-    $SUDO apt-get install -y -q --no-install-recommends $missing
-fi
+[ -z "$missing" ] || sh "$here/../contrib/install-deps.sh" $PKGS
 if [ "$need_npm" -eq 1 ]; then
     command -v npm >/dev/null 2>&1 || { echo "bench deps: npm missing (run make deps)" >&2; exit 1; }
     echo "bench deps: npm install (socket.io) in bench/"

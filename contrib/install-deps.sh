@@ -3,6 +3,8 @@
 # Idempotent: when everything is present it only runs dpkg-query (fast).
 #   contrib/install-deps.sh          install what is missing
 #   contrib/install-deps.sh --check  exit 1 if anything is missing, install nothing
+#   contrib/install-deps.sh [--check] PKG...
+#                                    the same for other packages (bench/ uses it)
 #
 # libcurl: Debian's libetpan-dev depends on libcurl4-gnutls-dev, which
 # conflicts with libcurl4-openssl-dev; both give the same libcurl API.
@@ -15,6 +17,10 @@ nginx spawn-fcgi dovecot-imapd dovecot-core lighttpd
 openssl ca-certificates curl socat valgrind procps iproute2
 chromium"
 
+check=0
+[ "${1:-}" = "--check" ] && { check=1; shift; }
+[ $# -gt 0 ] && PKGS="$*"
+
 missing=""
 for p in $PKGS; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
@@ -24,10 +30,12 @@ done
 # Node.js (for the ws/Playwright test clients) may come from another vendor's
 # nodejs package that bundles npm and conflicts with Debian's npm: ask for the
 # commands, not the package names.
-command -v node >/dev/null 2>&1 || missing="$missing nodejs"
-command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ $# -eq 0 ]; then
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 
-if [ "${1:-}" = "--check" ]; then
+if [ $check -eq 1 ]; then
     [ -z "$missing" ] && exit 0
     echo "missing packages:$missing" >&2
     exit 1

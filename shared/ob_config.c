@@ -182,7 +182,7 @@ static int load_file(struct ob_config *c, const char *path, char *err, size_t er
     return rc;
 }
 
-static int derive(struct ob_config *c, char **field, const char *dir, const char *name)
+static int derive(char **field, const char *dir, const char *name)
 {
     if (*field && **field)
         return 0;
@@ -193,7 +193,6 @@ static int derive(struct ob_config *c, char **field, const char *dir, const char
     snprintf(p, n, "%s/%s", dir, name);
     free(*field);
     *field = p;
-    (void)c;
     return 0;
 }
 
@@ -217,13 +216,13 @@ int ob_config_load(struct ob_config *c, const char *path, char *err, size_t errl
         if (v && set_key(c, &keys[i], v, err, errlen) < 0)
             return -1;
     }
-    if (derive(c, &c->run_dir, c->data_dir, "run") < 0 ||
-        derive(c, &c->db_path, c->data_dir, "onebox.db") < 0 ||
-        derive(c, &c->jwt_key_file, c->data_dir, "jwt.key") < 0 ||
-        derive(c, &c->seal_key_file, c->data_dir, "seal.key") < 0 ||
-        derive(c, &c->events_sock, c->run_dir, "events.sock") < 0 ||
-        derive(c, &c->sync_sock, c->run_dir, "sync.sock") < 0 ||
-        derive(c, &c->api_listen, c->run_dir, "api.sock") < 0) {
+    if (derive(&c->run_dir, c->data_dir, "run") < 0 ||
+        derive(&c->db_path, c->data_dir, "onebox.db") < 0 ||
+        derive(&c->jwt_key_file, c->data_dir, "jwt.key") < 0 ||
+        derive(&c->seal_key_file, c->data_dir, "seal.key") < 0 ||
+        derive(&c->events_sock, c->run_dir, "events.sock") < 0 ||
+        derive(&c->sync_sock, c->run_dir, "sync.sock") < 0 ||
+        derive(&c->api_listen, c->run_dir, "api.sock") < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -45,19 +45,32 @@ static void print_user(const json_t *u)
     printf("created:   %s\n", cli_text(json_object_get(u, "createdAt"), b, sizeof b));
 }
 
+/* register and login alike: --help, the credentials, one POST.  Returns the
+ * exit code; *data is the answer's data on CLI_OK (caller decrefs). */
+static int post_credentials(struct cli *c, int argc, char **argv, const char *usage,
+                            const char *path, json_t **data)
+{
+    *data = NULL;
+    if (cli_wants_help(argc, argv)) {
+        printf("usage: %s\n", usage);
+        return -1;
+    }
+    json_t *body = credentials(argc, argv, usage);
+    if (!body)
+        return CLI_USAGE;
+    int rc = cli_call(c, "POST", path, body, 0, data);
+    json_decref(body);
+    return rc;
+}
+
 int cli_cmd_register(struct cli *c, int argc, char **argv)
 {
     static const char *usage = "onebox register (--email ADDRESS | --phone +NUMBER) [< password]\n"
                                "  Creates a user; the password (8+ characters) is asked without echo.";
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: %s\n", usage);
-        return CLI_OK;
-    }
-    json_t *body = credentials(argc, argv, usage), *data = NULL;
-    if (!body)
-        return CLI_USAGE;
-    int rc = cli_call(c, "POST", "/api/user/register", body, 0, &data);
-    json_decref(body);
+    json_t *data;
+    int rc = post_credentials(c, argc, argv, usage, "/api/user/register", &data);
+    if (rc < 0)
+        return CLI_OK;              /* --help */
     if (rc == CLI_OK) {
         if (c->json)
             cli_print_json(data);
@@ -74,15 +87,10 @@ int cli_cmd_login(struct cli *c, int argc, char **argv)
 {
     static const char *usage = "onebox login (--email ADDRESS | --phone +NUMBER) [< password]\n"
                                "  Logs in and keeps the token in ~/.config/onebox/cli.json (0600).";
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: %s\n", usage);
-        return CLI_OK;
-    }
-    json_t *body = credentials(argc, argv, usage), *data = NULL;
-    if (!body)
-        return CLI_USAGE;
-    int rc = cli_call(c, "POST", "/api/user/login", body, 0, &data);
-    json_decref(body);
+    json_t *data;
+    int rc = post_credentials(c, argc, argv, usage, "/api/user/login", &data);
+    if (rc < 0)
+        return CLI_OK;              /* --help */
     if (rc != CLI_OK)
         return rc;
     const char *tok = json_string_value(json_object_get(data, "token"));

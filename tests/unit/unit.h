@@ -5,6 +5,7 @@
 #define ONEBOX_UNIT_H
 
 #include <CUnit/Basic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct unit_case {
@@ -24,6 +25,24 @@ static inline int unit_run(const char *suite, const struct unit_case *cases)
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     CU_cleanup_registry();
     return failed ? 1 : 0;
+}
+
+/* Reads a whole test-data file into a malloc'd, NUL-terminated buffer
+ * (caller frees); NULL if it cannot be read. */
+static inline char *unit_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        *len = fread(buf, 1, (size_t)n, f);
+        buf[*len] = '\0';
+    }
+    fclose(f);
+    return buf;
 }
 
 #define UNIT_MAIN(suite, cases) \

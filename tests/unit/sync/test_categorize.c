@@ -20,6 +20,7 @@
  *   at least 110 messages and 15 per category.
  * Run from the repo root or set ONEBOX_SRC.
  */
+#include "../unit.h"
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,22 +41,6 @@
 static char root[4096];
 static struct cat_rules *rules;
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)n, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Rules-file errors: each bad file must be refused with its line number. */
@@ -272,7 +257,7 @@ static void test_corpus(void)
 	memset(&blind, 0, sizeof blind);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rules);
 	snprintf(path, sizeof path, "%s/tests/data/corpus/labels.tsv", root);
-	labels = read_file(path, &len);
+	labels = unit_read_file(path, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(labels);
 	printf("\n  rules: %zu\n  misses:\n", cat_rules_count(rules));
 	for (char *l = strtok_r(labels, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -292,7 +277,7 @@ static void test_corpus(void)
 		if (want < 0)
 			continue;
 		snprintf(path, sizeof path, "%s/tests/data/corpus/%s", root, file);
-		if (!(raw = read_file(path, &rl)) || mime_decode(raw, rl, NULL, &m, err, sizeof err) < 0) {
+		if (!(raw = unit_read_file(path, &rl)) || mime_decode(raw, rl, NULL, &m, err, sizeof err) < 0) {
 			printf("    %s: cannot read or decode (%s)\n", file, raw ? err : "missing");
 			free(raw);
 			decode_fail++;

@@ -18,6 +18,7 @@
  * (truncations, byte flips, inserted delimiters) to shake out crashes under
  * ASan. Run from the repo root or set ONEBOX_SRC.
  */
+#include "../unit.h"
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <stdint.h>
@@ -29,22 +30,6 @@
 
 static char data_dir[4096];
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)n, f);
-		buf[*len] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
 
 static int utf8_ok(const char *s, int one_line)
 {
@@ -189,12 +174,12 @@ static int run_case(const char *name)
 	int fails = 0, rc, proves = 0;
 
 	snprintf(path, sizeof path, "%s/%s.expect", data_dir, name);
-	if (!(exp = read_file(path, &explen))) {
+	if (!(exp = unit_read_file(path, &explen))) {
 		printf("  %s: missing .expect\n", name);
 		return 1;
 	}
 	snprintf(path, sizeof path, "%s/%s.eml", data_dir, name);
-	if (!(raw = read_file(path, &rawlen))) {
+	if (!(raw = unit_read_file(path, &rawlen))) {
 		printf("  %s: cannot read .eml\n", name);
 		free(exp);
 		return 1;
@@ -389,7 +374,7 @@ static void test_mutations(void)
 		char *raw;
 
 		snprintf(path, sizeof path, "%s/%s.eml", data_dir, names[i]);
-		raw = read_file(path, &len);
+		raw = unit_read_file(path, &len);
 		if (!raw || len == 0) {
 			free(raw);
 			free(names[i]);
