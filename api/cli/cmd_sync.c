@@ -57,17 +57,83 @@ static json_t *targets(struct cli *c, int argc, char **argv, int *rc)
     return out;
 }
 
-struct progress { json_t *pending; int failed; };
+/* POST /api/sync/start for each address in list; returns the statuses the
+ * server answered (new reference) and sets *rc. */
+static json_t *start_all(struct cli *c, json_t *list, int *rc)
+{
+    size_t i;
+    json_t *e, *all = json_array();
+    *rc = CLI_OK;
+    json_array_foreach(list, i, e) {
+        char esc[1024], uesc[200], path[1400];
+        snprintf(path, sizeof path, "/api/sync/start/%s/%s", cli_escape(c->user_id, uesc, sizeof uesc),
+                 cli_escape(json_string_value(e), esc, sizeof esc));
+        json_t *data = NULL;
+        int r = cli_call(c, "POST", path, NULL, 1, &data);
+        if (r != CLI_OK)
+            *rc = r;
+        json_t *st = json_object_get(data, "status");
+        if (json_is_array(st))
+            json_array_extend(all, st);
+        else if (json_is_object(st))
+            json_array_append(all, st);
+        json_decref(data);
+    }
+    return all;
+}
 
-/* Shows sync_progress as "fetched/total" and stops once every account we
- * started has reported idle or error. */
+struct progress {
+    struct cli *c;
+    json_t *pending;        /* addresses not yet idle or in error */
+    int started, failed, rc;
+};
+
+/* Drops email from the pending list when status is final; reports it. */
+static void settle(struct progress *p, const char *email, const char *status, const char *err)
+{
+    if (strcmp(status, "idle") != 0 && strcmp(status, "error") != 0)
+        return;
+    size_t i;
+    json_t *e;
+    json_array_foreach(p->pending, i, e) {
+        if (strcmp(json_string_value(e), email) != 0)
+            continue;
+        fprintf(stderr, "\r%s: %s%s%s\n", email, status, err ? ": " : "", err ? err : "");
+        p->failed |= strcmp(status, "error") == 0;
+        json_array_remove(p->pending, i);
+        return;
+    }
+}
+
+/* The WebSocket is connected before sync starts, so no progress or status
+ * event of a quick first sync can slip past; sync_progress shows
+ * "fetched of total", and we stop once every account is idle or in error. */
 static int on_progress(void *ctx, const json_t *msg)
 {
     struct progress *p = ctx;
     const char *type = json_string_value(json_object_get(msg, "type"));
+    if (!type)
+        return 0;
+    if (strcmp(type, "connected") == 0 && !p->started) {
+        p->started = 1;
+        json_t *all = start_all(p->c, p->pending, &p->rc);
+        json_t *out = json_pack("{s:O}", "status", all);
+        print_status(p->c, out);
+        json_decref(out);
+        size_t i;
+        json_t *st;
+        json_array_foreach(all, i, st) {
+            const char *email = json_string_value(json_object_get(st, "email"));
+            const char *status = json_string_value(json_object_get(st, "status"));
+            if (email && status)
+                settle(p, email, status, json_string_value(json_object_get(st, "error")));
+        }
+        json_decref(all);
+        return p->rc != CLI_OK || json_array_size(p->pending) == 0;
+    }
     json_t *d = json_object_get(msg, "data");
     const char *email = json_string_value(json_object_get(d, "email"));
-    if (!type || !email)
+    if (!p->started || !email)
         return 0;
     if (strcmp(type, "sync_progress") == 0) {
         long long f = json_integer_value(json_object_get(d, "fetched"));
@@ -75,25 +141,10 @@ static int on_progress(void *ctx, const json_t *msg)
         fprintf(stderr, "\r%s: %lld of %lld messages fetched", email, f, t);
         if (t > 0 && f >= t)
             fputc('\n', stderr);
-        return 0;
-    }
-    if (strcmp(type, "sync_status") != 0)
-        return 0;
-    const char *status = json_string_value(json_object_get(d, "status"));
-    if (!status)
-        return 0;
-    size_t i;
-    json_t *e;
-    json_array_foreach(p->pending, i, e) {
-        if (strcmp(json_string_value(e), email) != 0)
-            continue;
-        if (strcmp(status, "idle") == 0 || strcmp(status, "error") == 0) {
-            const char *err = json_string_value(json_object_get(d, "error"));
-            fprintf(stderr, "\r%s: %s%s%s\n", email, status, err ? ": " : "", err ? err : "");
-            p->failed |= strcmp(status, "error") == 0;
-            json_array_remove(p->pending, i);
-        }
-        break;
+    } else if (strcmp(type, "sync_status") == 0) {
+        const char *status = json_string_value(json_object_get(d, "status"));
+        if (status)
+            settle(p, email, status, json_string_value(json_object_get(d, "error")));
     }
     return json_array_size(p->pending) == 0;
 }
@@ -106,32 +157,14 @@ static int start(struct cli *c, int argc, char **argv)
         json_decref(list);
         return rc;
     }
-    size_t i;
-    json_t *e;
-    json_t *all = json_array();
-    json_array_foreach(list, i, e) {
-        char esc[1024], uesc[200], path[1400];
-        snprintf(path, sizeof path, "/api/sync/start/%s/%s", cli_escape(c->user_id, uesc, sizeof uesc),
-                 cli_escape(json_string_value(e), esc, sizeof esc));
-        json_t *data = NULL;
-        int r = cli_call(c, "POST", path, NULL, 1, &data);
-        if (r != CLI_OK)
-            rc = r;
-        json_t *st = json_object_get(data, "status");
-        if (json_is_array(st))
-            json_array_extend(all, st);
-        else if (json_is_object(st))
-            json_array_append(all, st);
-        json_decref(data);
-    }
-    json_t *out = json_pack("{s:o}", "status", all);
-    print_status(c, out);
-    json_decref(out);
-    if (rc == CLI_OK && cli_flag(argc, argv, "--wait")) {
-        struct progress p = { .pending = json_deep_copy(list), .failed = 0 };
+    if (cli_flag(argc, argv, "--wait")) {
+        struct progress p = { .c = c, .pending = list, .rc = CLI_OK };
         int w = cli_ws_run(c, on_progress, &p, 3600);
-        rc = w != CLI_OK ? w : p.failed ? CLI_REFUSED : CLI_OK;
-        json_decref(p.pending);
+        rc = w != CLI_OK ? w : p.rc != CLI_OK ? p.rc : p.failed ? CLI_REFUSED : CLI_OK;
+    } else {
+        json_t *out = json_pack("{s:o}", "status", start_all(c, list, &rc));
+        print_status(c, out);
+        json_decref(out);
     }
     json_decref(list);
     return rc;

@@ -169,6 +169,8 @@ int cli_ws_run(struct cli *c, cli_event_fn fn, void *ctx, int timeout_s)
     while (!interrupted && !s.done && time(NULL) < end) {
         lws_service(lctx, 250);
         ever |= s.connected;
+        if (s.done)
+            break;               /* the caller has what it waited for */
         if (!s.closed)
             continue;
         if (s.close_code == 4401) {

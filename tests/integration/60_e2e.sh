@@ -6,7 +6,8 @@
 #   - a message APPENDed to Dovecot reaches both the page and `onebox watch`,
 #     categorized, within Dovecot's IDLE floor plus a generous margin;
 #   - the sync_status transitions are visible in `onebox watch`;
-#   - `onebox sync stop` stops the events;
+#   - `onebox sync stop` stops the events; `onebox sync start --wait` shows
+#     an initial sync's progress;
 #   - closing the last WebSocket connection stops sync after the grace period.
 set -u
 . "$ONEBOX_SRC/tests/lib/common.sh"
@@ -76,7 +77,21 @@ dovecot_append alice@example.test INBOX "$T/m2.eml"
 sleep 4   # Dovecot's ~0.5 s IDLE floor, eight times over: a would-be event has had time
 t_fail "no new_email after the stop" grep -q "After the stop" "$T/watch.log"
 
-# 4. The last connection closing stops sync after the grace period.
+# 4. `onebox sync start --wait` shows an initial sync's progress: a second
+#    account with mail already waiting.
+dovecot_add_user carol@example.test 'carol-imap-pw'
+for i in 1 2 3 4 5; do
+    msg "$T/c$i.eml" "Carol's message $i" "Quarterly numbers, part $i."
+    dovecot_append carol@example.test INBOX "$T/c$i.eml"
+done
+t_ok "a second account" sh -c "echo 'carol-imap-pw' | '$ONEBOX_BIN/onebox' accounts add carol@example.test --host 127.0.0.1 --port $DOVECOT_IMAP_PORT --security plain"
+t_ok "onebox sync start --wait returns when the first sync is done" \
+    sh -c "timeout 60 '$ONEBOX_BIN/onebox' sync start carol@example.test --wait 2>'$T/wait.err'"
+t_contains "it shows messages fetched of total" "$(cat "$T/wait.err")" "of 5 messages fetched"
+t_contains "it shows the account reaching idle" "$(cat "$T/wait.err")" "carol@example.test: idle"
+t_ok "onebox sync stop carol" ob sync stop carol@example.test
+
+# 5. The last connection closing stops sync after the grace period.
 t_ok "onebox sync start" ob sync start alice@example.test
 t_ok "the account syncs again and catches up on the missed mail" t_wait_log watch "After the stop" 20
 t_stop browser 10
