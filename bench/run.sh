@@ -19,6 +19,8 @@
 #   BENCH_QUICK=1   a ~2-minute smoke run with small counts
 #   BENCH_ONLY=fanout,rest,sync   run only these sections
 #   BENCH_FAN_NS="2000 19000"     other fan-out connection counts
+#   BENCH_SYNC=initial,idle,accounts   run only these parts of the sync section
+#   BENCH_ACCT_NS="1000"          other idle-account counts
 #   KEEP=1          keep the temp dir
 #   BENCH_BIN, BENCH_TOOLS   directories of the onebox binaries / bench tools
 # Output: the table on stdout and in bench/results/<YYYY-MM-DD>.md
@@ -30,6 +32,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-fanout,rest,sync}
+SYNC_PARTS=${BENCH_SYNC:-initial,idle,accounts}
 BIN=${BENCH_BIN:-$ROOT/build/bin}   # BENCH_BIN: other onebox binaries
 BB=${BENCH_TOOLS:-$ROOT/build/bench}   # BENCH_TOOLS: e.g. a sanitizer build of the tools
 START_S=$(date +%s)
@@ -65,6 +68,7 @@ else
     SYNC_MSGS=10000 IDLE_SAMPLES=50 ACCT_NS="100 1000" MBSYNC_RUNS=3
 fi
 FAN_NS=${BENCH_FAN_NS:-$FAN_NS}
+ACCT_NS=${BENCH_ACCT_NS:-$ACCT_NS}
 FAN_MAX=${FAN_NS##* }
 FAN_MID=$(echo "$FAN_NS" | awk '{ print ($2 != "" ? $2 : $1) }')
 if [ "$QUICK" = 1 ]; then FAN_MID=$FAN_MAX; fi
@@ -107,6 +111,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 log_tail() { tail -n 5 "$1" 2>/dev/null | tr '\n|' '  ' | cut -c1-300; }
 in_only() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
+in_sync() { case ",$SYNC_PARTS," in *",$1,"*) return 0 ;; esac; return 1; }
 
 # ---- fan-out ---------------------------------------------------------------
 
@@ -611,6 +616,14 @@ sync_all() {
         return
     fi
 
+    if in_sync initial; then sync_all_initial; fi
+    if in_sync idle; then sync_all_idle; fi
+    if in_sync accounts; then sync_all_accounts; fi
+    dovecot_stop
+}
+
+sync_all_initial() {
+    local r
     say "sync: initial sync of $SYNC_MSGS messages, mbsync vs onebox-syncd"
     sync_initial
     r=$R_OUT
@@ -636,6 +649,10 @@ sync_all() {
         ;;
     esac
 
+}
+
+sync_all_idle() {
+    local r
     say "sync: IDLE -> WebSocket latency, $IDLE_SAMPLES samples"
     sync_idle
     r=$R_OUT
@@ -666,6 +683,10 @@ sync_all() {
         ;;
     esac
 
+}
+
+sync_all_accounts() {
+    local r
     # 1,000 sessions: back to the 1 s check (past ~128 sessions inotify runs
     # out and Dovecot polls), and room on Dovecot's stats service, whose
     # 1,000-client default otherwise stalls each new imap process on a
@@ -705,7 +726,6 @@ sync_all() {
             ;;
         esac
     done
-    dovecot_stop
 }
 
 # ---- run -------------------------------------------------------------------
