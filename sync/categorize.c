@@ -38,6 +38,9 @@
 #define CAT_BODY_MAX     (16u << 10) /* folded body bytes looked at */
 #define CAT_FIELD_MAX    1024        /* folded subject/from/header bytes */
 #define CAT_CUT_LINE_MAX 512
+#define CAT_TRI_BITS     16          /* trigram filter: 2^16-bit set */
+#define CAT_TRI_MAX      8           /* trigrams of a pattern checked */
+#define CAT_TRI_MIN_TEXT 128         /* shorter texts are searched directly */
 
 enum where { W_SUBJECT, W_BODY, W_TEXT, W_FROM, W_HEADER, W_FLAG };
 enum flag { FL_CALENDAR, FL_ATTACHMENT, FL_HTML, FL_REPLY, FL_COUNT };
@@ -54,12 +57,24 @@ struct cat_rule {
 	int prefix;   /* pattern ended in '*' */
 	int lb, rb;   /* word boundary required on the left / right */
 	unsigned line;
+	/* Hashes of up to CAT_TRI_MAX trigrams of pat: a long text that lacks
+	 * one of them cannot contain pat, so memmem() is skipped. */
+	uint16_t tri[CAT_TRI_MAX];
+	int ntri;
+};
+
+/* A @cut glob, with the literal text before its first '*' and after its
+ * last one: a line must start and end with those to match, a cheap test
+ * that spares glob_match() on almost every line. */
+struct cat_cut {
+	char *pat;
+	size_t len, pre, suf;
 };
 
 struct cat_rules {
 	struct cat_rule *r;
 	size_t n, cap;
-	char **cuts;
+	struct cat_cut *cuts;
 	size_t ncuts;
 	double threshold;
 };
@@ -130,6 +145,17 @@ static void fb_put(struct fbuf *b, const char *s, size_t n)
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* fb_put() of one byte, the common case of folding. */
+static inline void fb_put1(struct fbuf *b, char c)
+{
+	if (b->len + 2 > b->cap || b->len + 1 > b->max || b->oom || b->full) {
+		fb_put(b, &c, 1);
+		return;
+	}
+	b->p[b->len++] = c;
 	b->p[b->len] = '\0';
 }
 
@@ -257,8 +283,21 @@ static void fold(struct fbuf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
-	for (size_t i = 0; i < n && !b->oom;) {
+	/* Once full or out of memory, every later append is refused anyway. */
+	for (size_t i = 0; i < n && !b->oom && !b->full;) {
 		size_t k;
+		unsigned char c = u[i];
+		if (c < 0x80) {
+			/* ASCII: what fold_cp() and is_space_cp() do, inline. */
+			i++;
+			if (c == ' ' || (c >= '\t' && c <= '\r')) {
+				if (b->len > 0 && b->p[b->len - 1] != ' ')
+					fb_put1(b, ' ');
+			} else {
+				fb_put1(b, c >= 'A' && c <= 'Z' ? (char)(c + 32) : c == '`' ? '\'' : (char)c);
+			}
+			continue;
+		}
 		uint32_t cp = u8_next(u + i, n - i, &k);
 		i += k;
 		if (is_space_cp(cp)) {
@@ -308,12 +347,60 @@ static uint32_t cp_at(const char *p, const char *end)
 	return u8_next((const unsigned char *)p, (size_t)(end - p), &k);
 }
 
-static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn)
+static uint16_t tri_hash(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint32_t x = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16;
+
+	return (uint16_t)((x * 2654435761u) >> (32 - CAT_TRI_BITS));
+}
+
+/* The set of trigrams in a text, for ruling patterns out before memmem(). */
+struct tri_set {
+	uint64_t bits[(1u << CAT_TRI_BITS) / 64];
+};
+
+static void tri_set_build(struct tri_set *ts, const char *t, size_t tn)
+{
+	memset(ts->bits, 0, sizeof ts->bits);
+	for (size_t i = 0; i + 3 <= tn; i++) {
+		uint16_t h = tri_hash(t + i);
+		ts->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+	}
+}
+
+static int tri_set_may_have(const struct tri_set *ts, const struct cat_rule *r)
+{
+	for (int i = 0; i < r->ntri; i++)
+		if (!(ts->bits[r->tri[i] >> 6] & ((uint64_t)1 << (r->tri[i] & 63))))
+			return 0;
+	return 1;
+}
+
+static void rule_tri_init(struct cat_rule *r)
+{
+	size_t npos;
+
+	r->ntri = 0;
+	if (!r->pat || r->plen < 3)
+		return;
+	npos = r->plen - 2;
+	for (size_t i = 0; i < CAT_TRI_MAX && i < npos; i++) {
+		size_t pos = npos <= CAT_TRI_MAX ? i : i * (npos - 1) / (CAT_TRI_MAX - 1);
+		r->tri[r->ntri++] = tri_hash(r->pat + pos);
+	}
+}
+
+/* ts: the trigrams of t, or NULL to search t directly. */
+static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn,
+                             const struct tri_set *ts)
 {
 	const char *p = t, *end = t + tn;
 
 	if (!r->pat)
 		return tn > 0;
+	if (ts && !tri_set_may_have(ts, r))
+		return 0;
 	while (p < end && (p = memmem(p, (size_t)(end - p), r->pat, r->plen)) != NULL) {
 		if ((!r->lb || !is_word_cp(cp_before(t, p))) &&
 		    (!r->rb || !is_word_cp(cp_at(p + r->plen, end))))
@@ -563,6 +650,7 @@ static int parse_rule(struct cat_rules *rs, const char *line, int cat, unsigned 
 		last = cp_before(r.pat, r.pat + r.plen);
 		r.lb = is_word_cp(first);
 		r.rb = !r.prefix && is_word_cp(last);
+		rule_tri_init(&r);
 	}
 	if (rs->n >= CAT_MAX_RULES) {
 		free(r.pat);
@@ -601,7 +689,8 @@ static int parse_directive(struct cat_rules *rs, const char *line, const char **
 		return 0;
 	}
 	if (wl == 3 && strncmp(p, "cut", 3) == 0) {
-		char raw[CAT_MAX_PATTERN + 1], *f, **nc;
+		char raw[CAT_MAX_PATTERN + 1], *f;
+		struct cat_cut *nc;
 		const char *q = p + 3;
 		size_t fl;
 		int got = read_pattern(&q, raw, sizeof raw, why);
@@ -625,7 +714,13 @@ static int parse_directive(struct cat_rules *rs, const char *line, const char **
 			return -1;
 		}
 		rs->cuts = nc;
-		rs->cuts[rs->ncuts++] = f;
+		nc = &rs->cuts[rs->ncuts++];
+		nc->pat = f;
+		nc->len = fl;
+		nc->pre = strcspn(f, "*");
+		nc->suf = 0;
+		while (nc->suf < fl && f[fl - 1 - nc->suf] != '*')
+			nc->suf++;
 		return 0;
 	}
 	*why = "unknown directive '@%s' (@threshold, @cut)";
@@ -640,7 +735,7 @@ void cat_rules_free(struct cat_rules *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		free(rs->r[i].pat);
 	for (size_t i = 0; i < rs->ncuts; i++)
-		free(rs->cuts[i]);
+		free(rs->cuts[i].pat);
 	free(rs->r);
 	free(rs->cuts);
 	free(rs);
@@ -798,11 +893,16 @@ static void fold_field(struct fbuf *b, const char *s)
 	}
 }
 
-static int line_is_cut(const struct cat_rules *rs, const char *l)
+static int line_is_cut(const struct cat_rules *rs, const char *l, size_t n)
 {
-	for (size_t i = 0; i < rs->ncuts; i++)
-		if (glob_match(rs->cuts[i], l))
+	for (size_t i = 0; i < rs->ncuts; i++) {
+		const struct cat_cut *c = &rs->cuts[i];
+		if (c->pre > n || c->suf > n || memcmp(l, c->pat, c->pre) != 0 ||
+		    memcmp(l + n - c->suf, c->pat + c->len - c->suf, c->suf) != 0)
+			continue;
+		if (glob_match(c->pat, l))
 			return 1;
+	}
 	return 0;
 }
 
@@ -811,9 +911,11 @@ static int line_is_cut(const struct cat_rules *rs, const char *l)
  * wrap long attribution lines) dropped. */
 static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *body)
 {
-	const char *p = body;
+	const char *p = body, *nxt_for = NULL;
 	struct fbuf cur = { NULL, 0, 0, CAT_CUT_LINE_MAX * 4, 0, 0 };
+	struct fbuf nxt = { NULL, 0, 0, CAT_CUT_LINE_MAX * 4, 0, 0 };
 	struct fbuf two = { NULL, 0, 0, CAT_CUT_LINE_MAX * 8, 0, 0 };
+	size_t cur_raw = 0, nxt_raw = 0;
 
 	out->max = CAT_BODY_MAX;
 	while (p && *p && !out->full && !out->oom) {
@@ -827,38 +929,69 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 			p = next;
 			continue;
 		}
-		/* Cut markers are short: the head of the line is enough. */
-		cur.len = 0;
-		cur.full = 0;
-		fold(&cur, p, head);
-		fb_trim(&cur);
+		/* Cut markers are short: the head of the line is enough.  The
+		 * previous line's join already folded this one's head: reuse it.
+		 * cur_raw is the length before trimming (at most one trailing
+		 * space, as fold() never writes two in a row). */
+		if (nxt_for == p) {
+			struct fbuf t = cur;
+			cur = nxt;
+			nxt = t;
+			cur_raw = nxt_raw;
+		} else {
+			cur.len = 0;
+			cur.full = 0;
+			fold(&cur, p, head);
+			cur_raw = cur.len;
+			fb_trim(&cur);
+		}
+		nxt_for = NULL;
 		if (cur.len > 0 && rs->ncuts) {
-			if (line_is_cut(rs, cur.p))
+			if (line_is_cut(rs, cur.p, cur.len))
 				break;
 			if (*next) {
+				/* This line and the next joined, as fold() would
+				 * write them: head, untrimmed, " ", next head. */
 				const char *nl2 = strchr(next, '\n');
 				size_t l2 = nl2 ? (size_t)(nl2 - next) : strlen(next);
+				nxt.len = 0;
+				nxt.full = 0;
+				fold(&nxt, next, l2 < CAT_CUT_LINE_MAX ? l2 : CAT_CUT_LINE_MAX);
+				nxt_raw = nxt.len;
+				fb_trim(&nxt);
+				nxt_for = next;
 				two.len = 0;
 				two.full = 0;
-				fold(&two, p, head);
+				fb_put(&two, cur.p, cur.len);
+				for (size_t k = cur.len; k < cur_raw; k++)
+					fb_put(&two, " ", 1);
 				fb_put(&two, " ", 1);
-				fold(&two, next, l2 < CAT_CUT_LINE_MAX ? l2 : CAT_CUT_LINE_MAX);
+				fb_put(&two, nxt.p ? nxt.p : "", nxt.len);
 				fb_trim(&two);
-				if (two.p && line_is_cut(rs, two.p))
+				if (two.p && line_is_cut(rs, two.p, two.len))
 					break;
 			}
 		}
 		if (cur.len > 0) {
-			if (out->len > 0)
-				fb_put(out, " ", 1);
-			fold(out, p, ll);
-			fb_trim(out);
+			size_t sep = out->len > 0;
+			if (ll == head && !out->full && out->len + sep + cur_raw <= out->max) {
+				/* The whole line fits: its fold is cur. */
+				if (sep)
+					fb_put1(out, ' ');
+				fb_put(out, cur.p, cur.len);
+			} else {
+				if (sep)
+					fb_put(out, " ", 1);
+				fold(out, p, ll);
+				fb_trim(out);
+			}
 		}
 		p = next;
 	}
-	if (cur.oom || two.oom)
+	if (cur.oom || nxt.oom || two.oom)
 		out->oom = 1;
 	free(cur.p);
+	free(nxt.p);
 	free(two.p);
 }
 
@@ -894,22 +1027,24 @@ static void view_free(struct view *v)
 		free(v->hdr[i].p);
 }
 
-static int rule_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v)
+/* btri: the trigrams of the folded body, or NULL. */
+static int rule_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v,
+                      const struct tri_set *btri)
 {
 	switch (r->where) {
 	case W_SUBJECT:
-		return rule_matches_text(r, v->subject.p, v->subject.len);
+		return rule_matches_text(r, v->subject.p, v->subject.len, NULL);
 	case W_BODY:
-		return rule_matches_text(r, v->body.p, v->body.len);
+		return rule_matches_text(r, v->body.p, v->body.len, btri);
 	case W_TEXT:
-		return rule_matches_text(r, v->subject.p, v->subject.len) ||
-		       rule_matches_text(r, v->body.p, v->body.len);
+		return rule_matches_text(r, v->subject.p, v->subject.len, NULL) ||
+		       rule_matches_text(r, v->body.p, v->body.len, btri);
 	case W_FROM:
-		return rule_matches_text(r, v->from.p, v->from.len);
+		return rule_matches_text(r, v->from.p, v->from.len, NULL);
 	case W_HEADER:
 		if (!m->hdr[r->arg])
 			return 0;
-		return r->pat ? rule_matches_text(r, v->hdr[r->arg].p, v->hdr[r->arg].len) : 1;
+		return r->pat ? rule_matches_text(r, v->hdr[r->arg].p, v->hdr[r->arg].len, NULL) : 1;
 	case W_FLAG:
 		return v->flag[r->arg];
 	}
@@ -949,6 +1084,7 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 {
 	double score[CAT_ID_COUNT] = { 0 };
 	struct view v;
+	struct tri_set btri;
 	size_t used = 0;
 	int best = -1;
 	double s1 = 0, s2 = 0, conf;
@@ -966,9 +1102,11 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 		view_free(&v);
 		return -1;
 	}
+	if (v.body.len >= CAT_TRI_MIN_TEXT)
+		tri_set_build(&btri, v.body.p, v.body.len);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct cat_rule *r = &rs->r[i];
-		if (!rule_fires(r, m, &v))
+		if (!rule_fires(r, m, &v, v.body.len >= CAT_TRI_MIN_TEXT ? &btri : NULL))
 			continue;
 		score[r->cat] += r->weight;
 		explain_add(buf, buflen, &used, "  %+.1f %-14s line %u: %s%s%s", r->weight,
