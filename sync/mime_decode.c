@@ -218,6 +218,14 @@ enum san_mode {
 	SAN_LINE  /* one line: controls become spaces, runs collapse, trimmed */
 };
 
+/* An ASCII byte u8_sanitize() copies unchanged in mode. */
+static inline int san_plain(unsigned char c, enum san_mode mode)
+{
+	if (mode == SAN_LINE)
+		return c > 0x20 && c < 0x7F;
+	return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t';
+}
+
 /* Appends s[0..n) to out as valid UTF-8: invalid bytes become U+FFFD (and
  * MIME_F_INVALID_UTF8), NUL, other C0/C1 controls, DEL and BOMs are dropped. */
 static void u8_sanitize(struct sbuf *out, const char *s, size_t n, enum san_mode mode,
@@ -228,8 +236,23 @@ static void u8_sanitize(struct sbuf *out, const char *s, size_t n, enum san_mode
 
 	for (size_t i = 0; i < n && !out->oom;) {
 		uint32_t cp;
-		size_t k = u8_seq(u + i, n - i, &cp);
+		size_t k;
 
+		if (san_plain(u[i], mode)) {
+			/* A run of characters kept as they are goes in one copy. */
+			size_t j = i + 1;
+			while (j < n && san_plain(u[j], mode))
+				j++;
+			if (space) {
+				sb_putc(out, ' ');
+				space = 0;
+			}
+			started = 1;
+			sb_put(out, s + i, j - i);
+			i = j;
+			continue;
+		}
+		k = u8_seq(u + i, n - i, &cp);
 		if (k == 0) {
 			*flags |= MIME_F_INVALID_UTF8;
 			cp = 0xFFFD;
