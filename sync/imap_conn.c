@@ -3,6 +3,8 @@
 
 #include "account.h"
 #include "account_db.h"
+#include "etpan_cancel.h"
+#include "fd_reserve.h"
 #include "imap_log.h"
 #include "oauth2.h"
 #include "ob_log.h"
@@ -196,12 +198,16 @@ void imap_conn_close(struct account *a)
     pthread_mutex_lock(&a->mu);
     a->sock_fd = -1;
     pthread_mutex_unlock(&a->mu);
-    if (a->imap->imap_stream) {
+    int had_stream = a->imap->imap_stream != NULL;
+    if (had_stream) {
+        etpan_cancel_release(mailstream_get_low(a->imap->imap_stream));
         mailstream_close(a->imap->imap_stream);
         a->imap->imap_stream = NULL;
     }
     mailimap_free(a->imap);
     a->imap = NULL;
+    if (had_stream)
+        fd_reserve_refill();        /* the socket's number is a placeholder again */
     a->idle_fd = -1;
     a->has_idle = a->has_condstore = 0;
 }
@@ -222,15 +228,70 @@ static int refresh_caps(struct account *a, char *err, size_t errlen)
     return 0;
 }
 
-/* libetpan 1.9.4 waits on a session's socket and its cancel pipe with
- * select(2) (mailstream_socket.c), and glibc aborts the whole process when
- * FD_SET meets a descriptor >= FD_SETSIZE.  So a session may only start
- * while its socket, and the pipe libetpan opens right after it, fit below
- * that line; the margin covers the pipes of the other workers connecting at
- * the same moment.  Past it the account ends in `error` with the reason
- * instead of taking the process down: one onebox-syncd holds about 300
- * accounts. */
-#define SELECT_FD_MARGIN 64
+/* libetpan 1.9.4 waits on a session's socket with select(2), and glibc
+ * aborts the whole process when FD_SET meets a descriptor >= FD_SETSIZE.
+ * The socket is moved onto a descriptor fd_reserve keeps below that line
+ * (everything else the process opens lands above it, and libetpan's cancel
+ * pipe is replaced by a shared descriptor, etpan_cancel.h), so one session
+ * costs one low descriptor.  When none is left the account ends in `error`
+ * with the reason instead of taking the process down. */
+static int lower_socket(struct account *a, int fd, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&a->mu);
+    int low = fd_reserve_lower(fd);
+    a->sock_fd = low >= 0 ? low : -1;
+    pthread_mutex_unlock(&a->mu);
+    if (low >= 0)
+        return low;
+    close(fd);
+    snprintf(err, errlen, "this onebox-syncd has no file descriptor below %d left for another "
+             "IMAP session (libetpan waits with select); stop other accounts or run "
+             "another onebox-syncd", FD_SETSIZE);
+    ob_warn("%s/%s: %s", a->user, a->email, err);
+    return -1;
+}
+
+/* Drops the stream's cancel pipe (etpan_cancel.h). */
+static int detach_cancel(struct account *a, mailstream *st, char *err, size_t errlen)
+{
+    if (etpan_cancel_detach(mailstream_get_low(st), err, errlen) == 0)
+        return 0;
+    ob_warn("%s/%s: %s", a->user, a->email, err);
+    return -1;
+}
+
+/* mailimap_socket_starttls_with_callback() as in libetpan 1.9.4, with the
+ * socket stream's cancel taken out before libetpan frees it and the TLS
+ * stream's pipe dropped once it exists. */
+static int starttls(struct account *a, const char *host, char *err, size_t errlen)
+{
+    imap_log_begin(a, "STARTTLS");
+    int r = mailimap_starttls(a->imap);
+    if (!is_ok(r)) {
+        fail(a, r, "STARTTLS", err, errlen);
+        imap_log_end(a, err);
+        return -1;
+    }
+    mailstream_low *low = mailstream_get_low(a->imap->imap_stream);
+    int fd = mailstream_low_get_fd(low);
+    mailstream_low *tls = fd < 0 ? NULL
+        : mailstream_low_tls_open_with_callback_timeout(fd, (time_t)a->ctx->cfg->imap_timeout,
+                                                        sni_cb, (void *)host);
+    if (!tls) {
+        snprintf(err, errlen, "STARTTLS: TLS handshake failed");
+        imap_log_end(a, err);
+        return -1;
+    }
+    etpan_cancel_release(low);
+    mailstream_low_free(low);
+    mailstream_set_low(a->imap->imap_stream, tls);
+    if (detach_cancel(a, a->imap->imap_stream, err, errlen) < 0) {
+        imap_log_end(a, err);
+        return -2;
+    }
+    imap_log_end(a, NULL);
+    return 0;
+}
 
 int imap_conn_open(struct account *a, const struct account_conf *c, char *err, size_t errlen)
 {
@@ -252,13 +313,8 @@ int imap_conn_open(struct account *a, const struct account_conf *c, char *err, s
         imap_log_end(a, err);
         return -1;
     }
-    if (fd >= FD_SETSIZE - SELECT_FD_MARGIN) {
-        set_sock_fd(a, -1);
-        close(fd);
-        snprintf(err, errlen, "this onebox-syncd has no file descriptor below %d left for another "
-                 "IMAP session (libetpan waits with select); stop other accounts or run "
-                 "another onebox-syncd", FD_SETSIZE - SELECT_FD_MARGIN);
-        ob_warn("%s", err);
+    fd = lower_socket(a, fd, err, errlen);
+    if (fd < 0) {
         imap_log_end(a, err);
         return -2;
     }
@@ -269,12 +325,20 @@ int imap_conn_open(struct account *a, const struct account_conf *c, char *err, s
     if (!st) {
         set_sock_fd(a, -1);
         close(fd);
+        fd_reserve_refill();
         snprintf(err, errlen, "%s: %s", what,
                  c->security == ACCOUNT_SEC_TLS ? "TLS handshake failed" : "out of memory");
         imap_log_end(a, err);
         return -1;
     }
     /* From here the stream owns fd; imap_conn_close() closes it. */
+    if (detach_cancel(a, st, err, errlen) < 0) {
+        set_sock_fd(a, -1);
+        mailstream_close(st);
+        fd_reserve_refill();
+        imap_log_end(a, err);
+        return -2;
+    }
     int r = mailimap_connect(a->imap, st);
     if (!is_ok(r)) {
         fail(a, r, what, err, errlen);
@@ -290,14 +354,9 @@ int imap_conn_open(struct account *a, const struct account_conf *c, char *err, s
             snprintf(err, errlen, "server does not offer STARTTLS");
             return -2;
         }
-        imap_log_begin(a, "STARTTLS");
-        r = mailimap_socket_starttls_with_callback(a->imap, sni_cb, c->host);
-        if (!is_ok(r)) {
-            fail(a, r, "STARTTLS", err, errlen);
-            imap_log_end(a, err);
-            return -1;
-        }
-        imap_log_end(a, NULL);
+        r = starttls(a, c->host, err, errlen);
+        if (r < 0)
+            return r;
     }
     if (c->security != ACCOUNT_SEC_PLAIN) {
         char why[200];

@@ -15,12 +15,17 @@
  * (workers.c: connect, login, fetch, decode, categorize, store).  A session
  * belongs to one thread at a time (account.h, enum account_holder).
  *
+ * Descriptors: those below FD_SETSIZE are kept for IMAP sockets, one per
+ * session, since libetpan waits on them with select(2) (fd_reserve.h,
+ * etpan_cancel.h); everything else the process opens lives above.
+ *
  * Skeleton: config -> keys -> store -> sockets -> dispatchers -> loop ->
  * shutdown.  SIGTERM/SIGINT stop every account without waiting on dead
  * servers, free everything and exit 0. */
 #include "account.h"
 #include "categorize.h"
 #include "ctl_server.h"
+#include "fd_reserve.h"
 #include "imap_idle.h"
 #include "ob_config.h"
 #include "ob_keyfile.h"
@@ -39,7 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -80,6 +85,14 @@ int main(int argc, char **argv)
     }
     int lvl = ob_log_level_parse(cfg.log_level);
     ob_log_init("onebox-syncd", lvl < 0 ? OB_LOG_INFO : (enum ob_log_level)lvl);
+    /* Before anything else opens a descriptor: the ones below FD_SETSIZE
+     * are kept for IMAP sockets (libetpan selects on them), the rest of the
+     * process lives above. */
+    if (fd_reserve_init(FD_SETSIZE, err, sizeof err) < 0)
+        ob_warn("IMAP sessions take any free descriptor below %d: %s", FD_SETSIZE, err);
+    else
+        ob_info("%zu descriptors below %d kept for IMAP sessions", fd_reserve_available(),
+                FD_SETSIZE);
     if (ob_config_make_dirs(&cfg, err, sizeof err) < 0)
         ob_fatal("%s", err);
 
@@ -95,15 +108,6 @@ int main(int argc, char **argv)
     sqlite3 *db = NULL;
     if (ob_store_open(cfg.db_path, &db, err, sizeof err) < 0)
         ob_fatal("database %s: %s", cfg.db_path, err);
-
-    /* Each IMAP session holds 3 fds (socket + libetpan's cancel pipe): a
-     * thousand accounts need more than the usual soft limit of 1024. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-            ob_warn("cannot raise the open-files limit");
-    }
 
     /* Global libetpan state is set before any thread starts (clibs §1.11). */
     mailstream_network_delay.tv_sec = cfg.imap_timeout;
@@ -167,6 +171,7 @@ int main(int argc, char **argv)
     close(sfd);
     curl_global_cleanup();
     OPENSSL_cleanse(ctx.seal_key, sizeof ctx.seal_key);
+    fd_reserve_free();
     ob_info("stopped");
     ob_config_free(&cfg);
     return rc;
