@@ -356,16 +356,24 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
 static long drop_stored(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t n,
                         uint32_t done_below)
 {
-    size_t o = 0;
+    size_t o = 0, ns = 0, k = 0;
+    uint32_t *stored = NULL;
+    if (n == 0)
+        return 0;
+    /* refs are sorted by UID: one ordered query, merged. */
+    uint32_t from = refs[0].uid > done_below ? refs[0].uid : done_below;
+    if (mail_store_stored_uids(db, a->id, INBOX, a->uidvalidity, from, &stored, &ns) < 0)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         if (refs[i].uid < done_below)
             continue;
-        int have = mail_store_has_uid(db, a->id, INBOX, a->uidvalidity, refs[i].uid);
-        if (have < 0)
-            return -1;
-        if (!have)
-            refs[o++] = refs[i];
+        while (k < ns && stored[k] < refs[i].uid)
+            k++;
+        if (k < ns && stored[k] == refs[i].uid)
+            continue;
+        refs[o++] = refs[i];
     }
+    free(stored);
     return (long)o;
 }
 

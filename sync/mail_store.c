@@ -154,6 +154,52 @@ int mail_store_has_uid(sqlite3 *db, long long account_id, const char *mailbox,
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+int mail_store_stored_uids(sqlite3 *db, long long account_id, const char *mailbox,
+                           uint32_t uidvalidity, uint32_t from, uint32_t **uids, size_t *n)
+{
+    *uids = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT uid FROM emails WHERE account_id = ?1 AND mailbox = ?2"
+                           " AND uidvalidity = ?3 AND uid >= ?4 ORDER BY uid",
+                           -1, &st, NULL) != SQLITE_OK) {
+        ob_warn("emails: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, mailbox, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, uidvalidity);
+    sqlite3_bind_int64(st, 4, from);
+    uint32_t *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 u = sqlite3_column_int64(st, 0);
+        if (u <= 0 || u > UINT32_MAX)
+            continue;
+        if (cnt == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            uint32_t *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[cnt++] = (uint32_t)u;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        ob_warn("emails: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        free(v);
+        return -1;
+    }
+    *uids = v;
+    *n = cnt;
+    return 0;
+}
+
 /* Largest prefix of s (at most max bytes) that ends on a UTF-8 boundary. */
 static size_t utf8_cut(const char *s, size_t max)
 {
@@ -196,12 +242,11 @@ json_t *mail_store_event_data(struct account *a, long long row_id, const char *m
 }
 
 struct stmts {
-    sqlite3_stmt *ins, *known, *rematch;
+    sqlite3_stmt *known, *rematch;
 };
 
 static void stmts_free(struct stmts *s)
 {
-    sqlite3_finalize(s->ins);
     sqlite3_finalize(s->known);
     sqlite3_finalize(s->rematch);
     memset(s, 0, sizeof *s);
@@ -210,13 +255,7 @@ static void stmts_free(struct stmts *s)
 static int stmts_prepare(sqlite3 *db, struct stmts *s)
 {
     memset(s, 0, sizeof *s);
-    if (sqlite3_prepare_v2(db,
-            "INSERT OR IGNORE INTO emails (account_id, user_id, mailbox, uidvalidity, uid,"
-            " message_id, subject, from_addr, to_addr, date, body, category,"
-            " category_confidence, categorized_at, size, created_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            -1, &s->ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT 1 FROM emails WHERE account_id = ?1 AND message_id = ?2"
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM emails WHERE account_id = ?1 AND message_id = ?2"
                            " LIMIT 1", -1, &s->known, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
             "UPDATE emails SET uidvalidity = ?4, uid = ?5 WHERE id = (SELECT id FROM emails"
@@ -236,18 +275,113 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* What save_tx() learns about one item. */
+struct item_state {
+    int insert;                     /* goes into the INSERT */
+    int known_before;               /* its Message-ID was stored before this batch */
+    int inserted;                   /* the INSERT added its row */
+    long long row;
+};
+
+#define INS_COLS 16
+#define INS_HEAD "INSERT OR IGNORE INTO emails (account_id, user_id, mailbox, uidvalidity, uid," \
+                 " message_id, subject, from_addr, to_addr, date, body, category," \
+                 " category_confidence, categorized_at, size, created_at) VALUES "
+#define INS_ROW "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define INS_TAIL " RETURNING id, uid"
+
+static const char *item_mid(const struct mail_item *it)
+{
+    return it->msg.message_id && it->msg.message_id[0] ? it->msg.message_id : NULL;
+}
+
+/* Inserts the items listed in idx[0..n) with ONE multi-row statement.  FTS5
+ * writes its pending index data out at the start of every statement that
+ * touches it (the emails_ai trigger), so a statement per message would add a
+ * segment per message; one statement per batch adds one.  Marks the rows
+ * RETURNING reports (the ones not ignored as already stored).  0 or -1. */
+static int insert_rows(sqlite3 *db, struct account *a, const char *mailbox, uint32_t uidv,
+                       struct mail_item *items, struct item_state *is, const size_t *idx,
+                       size_t n, const char *now)
+{
+    size_t hl = sizeof INS_HEAD - 1, rl = sizeof INS_ROW - 1, tl = sizeof INS_TAIL - 1;
+    char *sql = malloc(hl + n * (rl + 1) + tl + 1), *p = sql;
+    sqlite3_stmt *st = NULL;
+    if (!sql)
+        return -1;
+    memcpy(p, INS_HEAD, hl);
+    p += hl;
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            *p++ = ',';
+        memcpy(p, INS_ROW, rl);
+        p += rl;
+    }
+    memcpy(p, INS_TAIL, tl + 1);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        const struct mail_item *it = &items[idx[k]];
+        const char *mid = item_mid(it), *date = item_date(it);
+        int b = (int)(k * INS_COLS);
+        sqlite3_bind_int64(st, b + 1, a->id);
+        sqlite3_bind_text(st, b + 2, a->user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b + 3, mailbox, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, b + 4, uidv);
+        sqlite3_bind_int64(st, b + 5, it->uid);
+        if (mid)
+            sqlite3_bind_text(st, b + 6, mid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b + 7, it->msg.subject, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b + 8, it->msg.from, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b + 9, it->msg.to, -1, SQLITE_STATIC);
+        if (date)
+            sqlite3_bind_text(st, b + 10, date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b + 11, it->msg.body, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b + 12, it->category, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, b + 13, it->confidence);
+        sqlite3_bind_text(st, b + 14, it->categorized_at, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, b + 15, it->size);
+        sqlite3_bind_text(st, b + 16, now, -1, SQLITE_STATIC);
+    }
+    size_t c = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long long row = sqlite3_column_int64(st, 0);
+        sqlite3_int64 uid = sqlite3_column_int64(st, 1);
+        /* Rows come back in VALUES order, so the search starts after the
+         * last one found.  Of two items with one UID, the first is
+         * inserted, the second ignored. */
+        for (size_t t = 0; t < n; t++) {
+            size_t k = (c + t) % n;
+            struct item_state *s = &is[idx[k]];
+            if (items[idx[k]].uid == uid && !s->inserted) {
+                s->inserted = 1;
+                s->row = row;
+                c = k + 1;
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The transaction body; fills evs[*nev].  0 or -1. */
 static int save_tx(sqlite3 *db, struct stmts *s, struct account *a, const char *mailbox,
                    uint32_t uidv, struct mail_item *items, size_t n, uint32_t uidnext,
-                   enum mail_store_mode mode, struct ob_event *evs, size_t *nev)
+                   enum mail_store_mode mode, struct item_state *is, size_t *idx,
+                   struct ob_event *evs, size_t *nev)
 {
     char now[OB_TIME_ISO_LEN];
     ob_time_iso_now(now);
+    size_t nins = 0;
+    memset(is, 0, n * sizeof *is);
     for (size_t i = 0; i < n; i++) {
         struct mail_item *it = &items[i];
         if (!it->decoded)
             continue;
-        const char *mid = it->msg.message_id && it->msg.message_id[0] ? it->msg.message_id : NULL;
+        const char *mid = item_mid(it);
         if (mode == MAIL_STORE_REBUILD && mid) {
             int have = mail_store_has_uid(db, a->id, mailbox, uidv, it->uid);
             if (have < 0)
@@ -264,47 +398,41 @@ static int save_tx(sqlite3 *db, struct stmts *s, struct account *a, const char *
             if (sqlite3_changes(db) == 1)
                 continue;
         }
-        int known = 0;
-        if (mid) {
+        /* Only an announced message needs to know whether its Message-ID is
+         * already stored (a copy in another mailbox is not announced twice). */
+        if (mid && it->announce && mode == MAIL_STORE_NORMAL) {
             sqlite3_bind_int64(s->known, 1, a->id);
             sqlite3_bind_text(s->known, 2, mid, -1, SQLITE_STATIC);
             int rc = sqlite3_step(s->known);
             sqlite3_reset(s->known);
             if (rc != SQLITE_ROW && rc != SQLITE_DONE)
                 return -1;
-            known = rc == SQLITE_ROW;
+            is[i].known_before = rc == SQLITE_ROW;
         }
-        const char *date = item_date(it);
-        sqlite3_stmt *st = s->ins;
-        sqlite3_bind_int64(st, 1, a->id);
-        sqlite3_bind_text(st, 2, a->user, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, mailbox, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, uidv);
-        sqlite3_bind_int64(st, 5, it->uid);
-        if (mid)
-            sqlite3_bind_text(st, 6, mid, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 6);
-        sqlite3_bind_text(st, 7, it->msg.subject, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 8, it->msg.from, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 9, it->msg.to, -1, SQLITE_STATIC);
-        if (date)
-            sqlite3_bind_text(st, 10, date, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 10);
-        sqlite3_bind_text(st, 11, it->msg.body, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 12, it->category, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 13, it->confidence);
-        sqlite3_bind_text(st, 14, it->categorized_at, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 15, it->size);
-        sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
-        if (step_done(st) < 0)
+        is[i].insert = 1;
+        idx[nins++] = i;
+    }
+    size_t per = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) / INS_COLS;
+    if (per == 0)
+        per = 1;
+    for (size_t k = 0; k < nins; k += per) {
+        size_t m = nins - k < per ? nins - k : per;
+        if (insert_rows(db, a, mailbox, uidv, items, is, idx + k, m, now) < 0)
             return -1;
-        sqlite3_clear_bindings(st);
-        if (sqlite3_changes(db) != 1 || !it->announce || known || mode != MAIL_STORE_NORMAL)
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct mail_item *it = &items[i];
+        if (!is[i].inserted || !it->announce || is[i].known_before || mode != MAIL_STORE_NORMAL)
             continue;
-        long long row = sqlite3_last_insert_rowid(db);
-        json_t *data = mail_store_event_data(a, row, mailbox, it);
+        /* Known also when an earlier message of this batch, inserted, has
+         * the same Message-ID: what a lookup just before it would find. */
+        const char *mid = item_mid(it);
+        int known = 0;
+        for (size_t j = 0; mid && j < i && !known; j++)
+            known = is[j].inserted && item_mid(&items[j]) && strcmp(item_mid(&items[j]), mid) == 0;
+        if (known)
+            continue;
+        json_t *data = mail_store_event_data(a, is[i].row, mailbox, it);
         if (!data || ob_event_init(&evs[*nev], OB_EV_NEW_EMAIL, a->user, data) < 0)
             return -1;
         (*nev)++;
@@ -321,14 +449,21 @@ int mail_store_save(sqlite3 *db, struct account *a, const char *mailbox, uint32_
                     enum mail_store_mode mode)
 {
     struct ob_event *evs = calloc(n ? n : 1, sizeof *evs);
-    if (!evs)
+    struct item_state *is = calloc(n ? n : 1, sizeof *is);
+    size_t *idx = calloc(n ? n : 1, sizeof *idx);
+    if (!evs || !is || !idx) {
+        free(evs);
+        free(is);
+        free(idx);
         return -1;
+    }
     size_t nev = 0;
     int ok = 0;
     for (int tries = 0; tries < STORE_TRIES && !ok; tries++) {
         struct stmts s;
         if (ob_store_begin(db) == 0 && stmts_prepare(db, &s) == 0) {
-            int r = save_tx(db, &s, a, mailbox, uidvalidity, items, n, uidnext, mode, evs, &nev);
+            int r = save_tx(db, &s, a, mailbox, uidvalidity, items, n, uidnext, mode, is, idx,
+                            evs, &nev);
             if (r < 0)
                 ob_warn("%s/%s: storing mail failed: %s", a->user, a->email, sqlite3_errmsg(db));
             stmts_free(&s);
@@ -350,5 +485,7 @@ int mail_store_save(sqlite3 *db, struct account *a, const char *mailbox, uint32_
         ob_event_clear(&evs[i]);
     }
     free(evs);
+    free(is);
+    free(idx);
     return ok ? (int)nev : -1;
 }

@@ -52,6 +52,12 @@ int mail_store_mbox_synced(sqlite3 *db, long long account_id, const char *name,
 int mail_store_has_uid(sqlite3 *db, long long account_id, const char *mailbox,
                        uint32_t uidvalidity, uint32_t uid);
 
+/* The UIDs >= from stored under (account, mailbox, uidvalidity), ascending,
+ * in a new array *uids (free() it; NULL when *n is 0).  One query where
+ * mail_store_has_uid() per UID would be one per message.  0 or -1. */
+int mail_store_stored_uids(sqlite3 *db, long long account_id, const char *mailbox,
+                           uint32_t uidvalidity, uint32_t from, uint32_t **uids, size_t *n);
+
 /* One fetched message, decoded and categorized. */
 struct mail_item {
     uint32_t uid;

@@ -162,11 +162,48 @@ static void test_reset_and_rebuild(void)
     free_items(it, 3);
 }
 
+/* One batch, stored with one multi-row INSERT: a Message-ID twice in the
+ * batch is announced once, a UID twice is stored once, and each event's id
+ * is the row of its own message. */
+static void test_batch_duplicates(void)
+{
+    enum { N = 300 };
+    CU_ASSERT_EQUAL_FATAL(mail_store_mbox_create(db, acct_id, "Archive", 300), 0);
+    struct mail_item *it = calloc(N, sizeof *it);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+    char subj[32], mid[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(subj, sizeof subj, "batch %d", i);
+        snprintf(mid, sizeof mid, "b%d@x", i == 5 ? 4 : i);  /* 4 and 5 share one */
+        make_item(&it[i], (uint32_t)(i == 8 ? 8 : i + 1), subj, mid, 1); /* 7 and 8: UID 8 */
+    }
+    long long before = count("SELECT count(*) FROM events WHERE type = 'new_email'");
+    CU_ASSERT_EQUAL(mail_store_save(db, acc, "Archive", 300, it, N, N + 1, MAIL_STORE_NORMAL),
+                    N - 2);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails WHERE mailbox = 'Archive'"), N - 1);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM events WHERE type = 'new_email'"),
+                    before + N - 2);
+    CU_ASSERT_EQUAL(count("SELECT subject = 'batch 7' FROM emails WHERE mailbox = 'Archive'"
+                          " AND uid = 8"), 1);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM events e JOIN emails m"
+                          " ON m.id = json_extract(e.payload, '$.email.id')"
+                          " WHERE e.type = 'new_email' AND m.mailbox = 'Archive'"
+                          " AND m.uid = json_extract(e.payload, '$.email.uid')"
+                          " AND m.subject = json_extract(e.payload, '$.email.subject')"), N - 2);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails_fts WHERE emails_fts MATCH 'batch'"),
+                    count("SELECT count(*) FROM emails WHERE subject LIKE 'batch %'"));
+    CU_ASSERT_EQUAL(mail_store_save(db, acc, "Archive", 300, it, N, N + 1, MAIL_STORE_NORMAL), 0);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails WHERE mailbox = 'Archive'"), N - 1);
+    free_items(it, N);
+    free(it);
+}
+
 static const struct unit_case cases[] = {
     { "a batch is stored and announced once", test_save_once },
     { "a known Message-ID is stored, not announced", test_known_message_id },
     { "new_email carries the seed 001 email object", test_event_data },
     { "UIDVALIDITY reset: one event, rebuild re-matches", test_reset_and_rebuild },
+    { "one batch: duplicate Message-IDs and UIDs, event ids match rows", test_batch_duplicates },
     { NULL, NULL },
 };
 
