@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,9 +39,10 @@
 #define CAT_BODY_MAX     (16u << 10) /* folded body bytes looked at */
 #define CAT_FIELD_MAX    1024        /* folded subject/from/header bytes */
 #define CAT_CUT_LINE_MAX 512
-#define CAT_TRI_BITS     16          /* trigram filter: 2^16-bit set */
+#define CAT_TRI_BITS     16          /* trigram filter of a long text: 2^16 bits */
+#define CAT_TRI_SMALL    10          /* ...of a short one: 2^10 bits */
+#define CAT_TRI_LONG     256         /* texts this long get the big set */
 #define CAT_TRI_MAX      8           /* trigrams of a pattern checked */
-#define CAT_TRI_MIN_TEXT 128         /* shorter texts are searched directly */
 
 enum where { W_SUBJECT, W_BODY, W_TEXT, W_FROM, W_HEADER, W_FLAG };
 enum flag { FL_CALENDAR, FL_ATTACHMENT, FL_HTML, FL_REPLY, FL_COUNT };
@@ -355,25 +357,31 @@ static uint16_t tri_hash(const char *p)
 	return (uint16_t)((x * 2654435761u) >> (32 - CAT_TRI_BITS));
 }
 
-/* The set of trigrams in a text, for ruling patterns out before memmem(). */
+/* The set of trigrams in a text, for ruling patterns out before memmem():
+ * hashes of CAT_TRI_BITS bits, or their top CAT_TRI_SMALL bits for a short
+ * text (clearing a small set costs less than searching). */
 struct tri_set {
+	int shift;    /* CAT_TRI_BITS minus the bits used */
 	uint64_t bits[(1u << CAT_TRI_BITS) / 64];
 };
 
 static void tri_set_build(struct tri_set *ts, const char *t, size_t tn)
 {
-	memset(ts->bits, 0, sizeof ts->bits);
+	ts->shift = tn >= CAT_TRI_LONG ? 0 : CAT_TRI_BITS - CAT_TRI_SMALL;
+	memset(ts->bits, 0, ((size_t)1 << (CAT_TRI_BITS - ts->shift)) / 8);
 	for (size_t i = 0; i + 3 <= tn; i++) {
-		uint16_t h = tri_hash(t + i);
+		unsigned h = (unsigned)tri_hash(t + i) >> ts->shift;
 		ts->bits[h >> 6] |= (uint64_t)1 << (h & 63);
 	}
 }
 
 static int tri_set_may_have(const struct tri_set *ts, const struct cat_rule *r)
 {
-	for (int i = 0; i < r->ntri; i++)
-		if (!(ts->bits[r->tri[i] >> 6] & ((uint64_t)1 << (r->tri[i] & 63))))
+	for (int i = 0; i < r->ntri; i++) {
+		unsigned h = (unsigned)r->tri[i] >> ts->shift;
+		if (!(ts->bits[h >> 6] & ((uint64_t)1 << (h & 63))))
 			return 0;
+	}
 	return 1;
 }
 
@@ -882,6 +890,8 @@ struct view {
 	struct fbuf subject, body, from;
 	struct fbuf hdr[MIME_H_COUNT];
 	int flag[FL_COUNT];
+	/* Last: view_build() clears only what comes before (16 KiB less). */
+	struct tri_set tsubject, tbody;
 };
 
 static void fold_field(struct fbuf *b, const char *s)
@@ -897,7 +907,8 @@ static int line_is_cut(const struct cat_rules *rs, const char *l, size_t n)
 {
 	for (size_t i = 0; i < rs->ncuts; i++) {
 		const struct cat_cut *c = &rs->cuts[i];
-		if (c->pre > n || c->suf > n || memcmp(l, c->pat, c->pre) != 0 ||
+		if (c->pre > n || c->suf > n || (c->pre && l[0] != c->pat[0]) ||
+		    (c->suf && l[n - 1] != c->pat[c->len - 1]) || memcmp(l, c->pat, c->pre) != 0 ||
 		    memcmp(l + n - c->suf, c->pat + c->len - c->suf, c->suf) != 0)
 			continue;
 		if (glob_match(c->pat, l))
@@ -997,12 +1008,14 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 
 static void view_build(const struct cat_rules *rs, const struct mime_msg *m, struct view *v)
 {
-	memset(v, 0, sizeof *v);
+	memset(v, 0, offsetof(struct view, tsubject));
 	fold_field(&v->subject, m->subject);
 	fold_field(&v->from, m->from);
 	for (int i = 0; i < MIME_H_COUNT; i++)
 		fold_field(&v->hdr[i], m->hdr[i]);
 	fold_body(rs, &v->body, m->body);
+	tri_set_build(&v->tsubject, v->subject.p, v->subject.len);
+	tri_set_build(&v->tbody, v->body.p, v->body.len);
 	v->flag[FL_CALENDAR] = !!(m->flags & MIME_F_HAS_CALENDAR);
 	v->flag[FL_ATTACHMENT] = !!(m->flags & MIME_F_HAS_ATTACHMENT);
 	v->flag[FL_HTML] = !!(m->flags & MIME_F_BODY_FROM_HTML);
@@ -1027,18 +1040,16 @@ static void view_free(struct view *v)
 		free(v->hdr[i].p);
 }
 
-/* btri: the trigrams of the folded body, or NULL. */
-static int rule_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v,
-                      const struct tri_set *btri)
+static int rule_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v)
 {
 	switch (r->where) {
 	case W_SUBJECT:
-		return rule_matches_text(r, v->subject.p, v->subject.len, NULL);
+		return rule_matches_text(r, v->subject.p, v->subject.len, &v->tsubject);
 	case W_BODY:
-		return rule_matches_text(r, v->body.p, v->body.len, btri);
+		return rule_matches_text(r, v->body.p, v->body.len, &v->tbody);
 	case W_TEXT:
-		return rule_matches_text(r, v->subject.p, v->subject.len, NULL) ||
-		       rule_matches_text(r, v->body.p, v->body.len, btri);
+		return rule_matches_text(r, v->subject.p, v->subject.len, &v->tsubject) ||
+		       rule_matches_text(r, v->body.p, v->body.len, &v->tbody);
 	case W_FROM:
 		return rule_matches_text(r, v->from.p, v->from.len, NULL);
 	case W_HEADER:
@@ -1084,7 +1095,6 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 {
 	double score[CAT_ID_COUNT] = { 0 };
 	struct view v;
-	struct tri_set btri;
 	size_t used = 0;
 	int best = -1;
 	double s1 = 0, s2 = 0, conf;
@@ -1102,11 +1112,9 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 		view_free(&v);
 		return -1;
 	}
-	if (v.body.len >= CAT_TRI_MIN_TEXT)
-		tri_set_build(&btri, v.body.p, v.body.len);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct cat_rule *r = &rs->r[i];
-		if (!rule_fires(r, m, &v, v.body.len >= CAT_TRI_MIN_TEXT ? &btri : NULL))
+		if (!rule_fires(r, m, &v))
 			continue;
 		score[r->cat] += r->weight;
 		explain_add(buf, buflen, &used, "  %+.1f %-14s line %u: %s%s%s", r->weight,
