@@ -13,13 +13,14 @@
 #include "sync_ctx.h"
 
 #include <libetpan/libetpan.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define INBOX "INBOX"
-#define BATCH_MAX 50
+#define BATCH_MAX 200
 #define BATCH_BYTES (4u * 1024 * 1024)
 
 enum sync_mode { MODE_CATCHUP, MODE_INITIAL, MODE_REBUILD };
@@ -181,12 +182,13 @@ static struct mail_item *find_item(struct mail_item *items, size_t n, uint32_t u
     return NULL;
 }
 
-/* UID FETCH set (UID BODY.PEEK[] or BODY.PEEK[]<0.partial>), each body
- * decoded into its item.  Returns 0, -1 (connection), or the libetpan code
- * MAILIMAP_ERROR_PARSE (stream out of sync: reconnect). */
-static int fetch_bodies(struct account *a, struct mail_item *items, size_t n,
-                        uint32_t partial, char *err, size_t errlen)
+/* UID FETCH set (UID BODY.PEEK[] or BODY.PEEK[]<0.partial>) into *res.
+ * Returns 0, -1 (connection), or the libetpan code MAILIMAP_ERROR_PARSE
+ * (stream out of sync: reconnect). */
+static int fetch_bodies(struct account *a, const struct mail_item *items, size_t n,
+                        uint32_t partial, clist **res, char *err, size_t errlen)
 {
+    *res = NULL;
     struct mailimap_set *set = mailimap_set_new_empty();
     struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
     struct mailimap_section *sec = mailimap_section_new(NULL);
@@ -206,18 +208,25 @@ static int fetch_bodies(struct account *a, struct mail_item *items, size_t n,
     mailimap_fetch_type_new_fetch_att_list_add(ft, partial
         ? mailimap_fetch_att_new_body_peek_section_partial(sec, 0, partial)
         : mailimap_fetch_att_new_body_peek_section(sec));
-    clist *res = NULL;
     imap_log_begin(a, "UID FETCH");
-    int r = mailimap_uid_fetch(a->imap, set, ft, &res);
+    int r = mailimap_uid_fetch(a->imap, set, ft, res);
     mailimap_fetch_type_free(ft);
     mailimap_set_free(set);
     if (!is_ok(r)) {
         cmd_failed(a, r, "UID FETCH (bodies)", err, errlen);
-        if (res)
-            mailimap_fetch_list_free(res);
+        if (*res)
+            mailimap_fetch_list_free(*res);
+        *res = NULL;
         return r == MAILIMAP_ERROR_PARSE ? MAILIMAP_ERROR_PARSE : -1;
     }
     imap_log_end(a, NULL);
+    return 0;
+}
+
+/* Decodes each body of a FETCH response into its item, then frees res. */
+static void decode_bodies(struct account *a, struct mail_item *items, size_t n, uint32_t partial,
+                          clist *res)
+{
     for (clistiter *it = res ? clist_begin(res) : NULL; it; it = clist_next(it)) {
         struct mailimap_msg_att *ma = clist_content(it);
         uint32_t uid = 0;
@@ -242,7 +251,6 @@ static int fetch_bodies(struct account *a, struct mail_item *items, size_t n,
     }
     if (res)
         mailimap_fetch_list_free(res);
-    return 0;
 }
 
 static void progress(struct account *a, size_t fetched, size_t total)
@@ -265,7 +273,101 @@ static void items_free(struct mail_item *items, size_t n)
     free(items);
 }
 
-/* Fetches, decodes, categorizes and stores refs[0..n) in batches.  In
+/* One batch of bodies: refs[i..j) as items, and its FETCH, which runs on a
+ * helper thread while the previous batch is decoded and stored, so the
+ * server prepares the next batch while this one is being worked on.  Only
+ * one FETCH is ever in flight and the session is touched by one thread at a
+ * time: the helper owns it from launch to join.  A stop shuts the socket
+ * down, which ends the helper's blocking read like the worker's. */
+struct batch {
+    size_t i, j;
+    uint32_t partial;
+    struct mail_item *items;
+    struct account *a;
+    clist *res;
+    int r;
+    char err[256];
+    pthread_t th;
+    int threaded;
+};
+
+static void *batch_fetch_main(void *arg)
+{
+    struct batch *b = arg;
+    b->r = fetch_bodies(b->a, b->items, b->j - b->i, b->partial, &b->res, b->err, sizeof b->err);
+    return NULL;
+}
+
+/* The end of the batch starting at refs[i]. */
+static size_t batch_end(const struct account *a, const struct msg_ref *refs, size_t n, size_t i,
+                        uint32_t max)
+{
+    size_t limit = a->careful ? 1 : BATCH_MAX, j = i;
+    uint64_t bytes = 0;
+    while (j < n && j - i < limit) {
+        uint64_t s = refs[j].size < max ? refs[j].size : max;
+        if (j > i && (bytes + s > BATCH_BYTES || refs[j].size > max))
+            break;
+        bytes += s;
+        j++;
+        if (refs[j - 1].size > max)
+            break;       /* a large message goes alone, fetched partially */
+    }
+    return j;
+}
+
+/* Fills b for refs[i..batch_end) and starts its FETCH (on the helper thread
+ * when `ahead`, else right here).  0, or -1 (out of memory: nothing started). */
+static int batch_start(struct batch *b, struct account *a, const struct msg_ref *refs, size_t n,
+                       size_t i, enum sync_mode mode, uint32_t announce_from, int ahead)
+{
+    uint32_t max = (uint32_t)a->ctx->cfg->imap_max_message;
+    memset(b, 0, sizeof *b);
+    b->a = a;
+    b->i = i;
+    b->j = batch_end(a, refs, n, i, max);
+    size_t cnt = b->j - i;
+    b->items = calloc(cnt, sizeof *b->items);
+    if (!b->items)
+        return -1;
+    for (size_t k = 0; k < cnt; k++) {
+        b->items[k].uid = refs[i + k].uid;
+        b->items[k].size = refs[i + k].size;
+        memcpy(b->items[k].internaldate, refs[i + k].idate, sizeof b->items[k].internaldate);
+        b->items[k].announce = mode == MODE_CATCHUP ||
+                               (mode == MODE_INITIAL && refs[i + k].uid >= announce_from);
+    }
+    b->partial = cnt == 1 && refs[i].size > max ? max : 0;
+    if (ahead && pthread_create(&b->th, NULL, batch_fetch_main, b) == 0) {
+        b->threaded = 1;
+        return 0;
+    }
+    batch_fetch_main(b);
+    return 0;
+}
+
+/* Waits for b's FETCH to finish. */
+static void batch_wait(struct batch *b)
+{
+    if (b->threaded) {
+        pthread_join(b->th, NULL);
+        b->threaded = 0;
+    }
+}
+
+static void batch_free(struct batch *b)
+{
+    batch_wait(b);
+    if (b->res)
+        mailimap_fetch_list_free(b->res);
+    b->res = NULL;
+    if (b->items)
+        items_free(b->items, b->j - b->i);
+    b->items = NULL;
+}
+
+/* Fetches, decodes, categorizes and stores refs[0..n) in batches, the
+ * FETCH of each batch overlapping the work on the one before.  In
  * MODE_INITIAL only UIDs >= announce_from are announced; MODE_CATCHUP
  * announces all; MODE_REBUILD none.  Returns the number of messages stored
  * (or matched), or -1. */
@@ -273,42 +375,30 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
                    enum sync_mode mode, uint32_t announce_from, int report, char *err,
                    size_t errlen)
 {
-    uint32_t max = (uint32_t)a->ctx->cfg->imap_max_message;
     size_t total = n, done = 0;
     int stored = 0;
-    size_t i = 0;
-    while (i < n) {
-        if (!account_wanted(a)) {
-            snprintf(err, errlen, "stopped");
-            return -1;
-        }
-        size_t limit = a->careful ? 1 : BATCH_MAX, j = i;
-        uint64_t bytes = 0;
-        while (j < n && j - i < limit) {
-            uint64_t s = refs[j].size < max ? refs[j].size : max;
-            if (j > i && (bytes + s > BATCH_BYTES || refs[j].size > max))
-                break;
-            bytes += s;
-            j++;
-            if (refs[j - 1].size > max)
-                break;       /* a large message goes alone, fetched partially */
-        }
-        size_t cnt = j - i;
-        struct mail_item *items = calloc(cnt, sizeof *items);
-        if (!items) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        for (size_t k = 0; k < cnt; k++) {
-            items[k].uid = refs[i + k].uid;
-            items[k].size = refs[i + k].size;
-            memcpy(items[k].internaldate, refs[i + k].idate, sizeof items[k].internaldate);
-            items[k].announce = mode == MODE_CATCHUP || (mode == MODE_INITIAL && refs[i + k].uid >= announce_from);
-        }
-        int partial = cnt == 1 && refs[i].size > max;
-        int r = fetch_bodies(a, items, cnt, partial ? max : 0, err, errlen);
-        if (r == MAILIMAP_ERROR_PARSE) {
-            items_free(items, cnt);
+    struct batch bs[2], *cur = &bs[0], *nxt = &bs[1];
+    memset(bs, 0, sizeof bs);
+    if (n == 0)
+        return 0;
+    if (!account_wanted(a)) {
+        snprintf(err, errlen, "stopped");
+        return -1;
+    }
+    if (batch_start(cur, a, refs, n, 0, mode, announce_from, 0) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (;;) {
+        batch_wait(cur);
+        size_t cnt = cur->j - cur->i;
+        if (cur->r != 0) {
+            snprintf(err, errlen, "%s", cur->err);
+            uint32_t uid = refs[cur->i].uid;
+            int parse = cur->r == MAILIMAP_ERROR_PARSE;
+            batch_free(cur);
+            if (!parse)
+                return -1;
             if (cnt > 1) {
                 /* One bad message spoils the whole FETCH (clibs pitfall 9):
                  * reconnect and go one message at a time to find it. */
@@ -316,24 +406,30 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
                 return -1;
             }
             ob_warn("%s/%s: skipping UID %u: the server's FETCH response cannot be parsed",
-                    a->user, a->email, refs[i].uid);
-            mail_store_save(db, a, INBOX, a->uidvalidity, NULL, 0, refs[i].uid + 1,
-                            MAIL_STORE_NORMAL);
-            a->uidnext = refs[i].uid + 1 > a->uidnext ? refs[i].uid + 1 : a->uidnext;
+                    a->user, a->email, uid);
+            mail_store_save(db, a, INBOX, a->uidvalidity, NULL, 0, uid + 1, MAIL_STORE_NORMAL);
+            a->uidnext = uid + 1 > a->uidnext ? uid + 1 : a->uidnext;
             return -1;        /* the stream is out of sync: reconnect */
         }
-        if (r < 0) {
-            items_free(items, cnt);
+        /* The session is free: the next batch's FETCH goes out now. */
+        int more = cur->j < n && account_wanted(a);
+        if (more && batch_start(nxt, a, refs, n, cur->j, mode, announce_from, 1) < 0) {
+            batch_free(cur);
+            snprintf(err, errlen, "out of memory");
             return -1;
         }
-        uint32_t next = refs[j - 1].uid + 1;
-        int ann = mail_store_save(db, a, INBOX, a->uidvalidity, items, cnt, next,
+        decode_bodies(a, cur->items, cnt, cur->partial, cur->res);
+        cur->res = NULL;
+        uint32_t next = refs[cur->j - 1].uid + 1;
+        int ann = mail_store_save(db, a, INBOX, a->uidvalidity, cur->items, cnt, next,
                                   mode == MODE_REBUILD ? MAIL_STORE_REBUILD : MAIL_STORE_NORMAL);
         size_t ok = 0;
         for (size_t k = 0; k < cnt; k++)
-            ok += items[k].decoded ? 1 : 0;
-        items_free(items, cnt);
+            ok += cur->items[k].decoded ? 1 : 0;
+        batch_free(cur);
         if (ann < 0) {
+            if (more)
+                batch_free(nxt);
             snprintf(err, errlen, "database error while storing mail");
             return -1;
         }
@@ -345,9 +441,17 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
             ob_info("%s/%s: %d new message(s) announced", a->user, a->email, ann);
         if (report)
             progress(a, done, total);
-        i = j;
+        if (!more) {
+            if (done < n) {
+                snprintf(err, errlen, "stopped");
+                return -1;
+            }
+            return stored;
+        }
+        struct batch *t = cur;
+        cur = nxt;
+        nxt = t;
     }
-    return stored;
 }
 
 /* Drops refs below done_below (a resumed first sync or rebuild has handled
