@@ -78,6 +78,12 @@ struct cat_rules {
 	size_t n, cap;
 	struct cat_cut *cuts;
 	size_t ncuts;
+	/* Once loaded, cuts are sorted: first those starting with '*'
+	 * (cuts[0..nwild)), then by first byte, b's in cuts[cut_at[b]..
+	 * cut_at[b + 1]): a line is only tried against the cuts that can
+	 * start it. */
+	size_t nwild;
+	uint16_t cut_at[257];
 	double threshold;
 };
 
@@ -125,13 +131,15 @@ struct fbuf {
 	             text never has holes */
 };
 
-static void fb_put(struct fbuf *b, const char *s, size_t n)
+/* Room for n more bytes and the NUL: 0, or -1 (full or out of memory, and
+ * then marked so). */
+static int fb_room(struct fbuf *b, size_t n)
 {
 	if (b->oom || b->full)
-		return;
+		return -1;
 	if (b->len + n > b->max) {
 		b->full = 1;
-		return;
+		return -1;
 	}
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 256;
@@ -140,11 +148,18 @@ static void fb_put(struct fbuf *b, const char *s, size_t n)
 			nc *= 2;
 		if (!(np = realloc(b->p, nc))) {
 			b->oom = 1;
-			return;
+			return -1;
 		}
 		b->p = np;
 		b->cap = nc;
 	}
+	return 0;
+}
+
+static void fb_put(struct fbuf *b, const char *s, size_t n)
+{
+	if (fb_room(b, n) < 0)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -289,6 +304,32 @@ static void fold(struct fbuf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n && !b->oom && !b->full;) {
 		size_t k;
 		unsigned char c = u[i];
+		if (c < 0x80) {
+			/* A run of ASCII: what fold_cp() and the space rule do,
+			 * written in place when the whole run fits (it never grows
+			 * when folded); else byte by byte below, which fills up to
+			 * the ceiling. */
+			size_t j = i + 1;
+			while (j < n && u[j] < 0x80)
+				j++;
+			if (b->len + (j - i) <= b->max && fb_room(b, j - i) == 0) {
+				char *o = b->p + b->len;
+				for (size_t t = i; t < j; t++) {
+					unsigned char x = u[t];
+					if (x == ' ' || (x >= '\t' && x <= '\r')) {
+						if (o != b->p && o[-1] != ' ')
+							*o++ = ' ';
+					} else {
+						*o++ = x >= 'A' && x <= 'Z' ? (char)(x + 32)
+						       : x == '`' ? '\'' : (char)x;
+					}
+				}
+				b->len = (size_t)(o - b->p);
+				b->p[b->len] = '\0';
+				i = j;
+				continue;
+			}
+		}
 		if (c < 0x80) {
 			/* ASCII: what fold_cp() and is_space_cp() do, inline. */
 			i++;
@@ -736,6 +777,33 @@ static int parse_directive(struct cat_rules *rs, const char *line, const char **
 	return -1;
 }
 
+static int cut_key(const struct cat_cut *c)
+{
+	return c->pre ? 1 + (unsigned char)c->pat[0] : 0;
+}
+
+static int cut_cmp(const void *x, const void *y)
+{
+	return cut_key(x) - cut_key(y);
+}
+
+static void cuts_index(struct cat_rules *rs)
+{
+	size_t k = 0;
+
+	if (rs->ncuts)
+		qsort(rs->cuts, rs->ncuts, sizeof *rs->cuts, cut_cmp);
+	while (k < rs->ncuts && cut_key(&rs->cuts[k]) == 0)
+		k++;
+	rs->nwild = k;
+	for (int b = 0; b < 256; b++) {
+		rs->cut_at[b] = (uint16_t)k;
+		while (k < rs->ncuts && cut_key(&rs->cuts[k]) == b + 1)
+			k++;
+	}
+	rs->cut_at[256] = (uint16_t)k;
+}
+
 void cat_rules_free(struct cat_rules *rs)
 {
 	if (!rs)
@@ -845,6 +913,7 @@ struct cat_rules *cat_rules_parse(const char *text, size_t len, const char *name
 		perr(err, errlen, name, 0, "no rules%s", NULL);
 		goto fail;
 	}
+	cuts_index(rs);
 	return rs;
 fail:
 	cat_rules_free(rs);
@@ -903,17 +972,26 @@ static void fold_field(struct fbuf *b, const char *s)
 	}
 }
 
+static int cut_matches(const struct cat_cut *c, const char *l, size_t n)
+{
+	if (c->pre > n || c->suf > n || (c->suf && l[n - 1] != c->pat[c->len - 1]) ||
+	    memcmp(l, c->pat, c->pre) != 0 ||
+	    memcmp(l + n - c->suf, c->pat + c->len - c->suf, c->suf) != 0)
+		return 0;
+	return glob_match(c->pat, l);
+}
+
 static int line_is_cut(const struct cat_rules *rs, const char *l, size_t n)
 {
-	for (size_t i = 0; i < rs->ncuts; i++) {
-		const struct cat_cut *c = &rs->cuts[i];
-		if (c->pre > n || c->suf > n || (c->pre && l[0] != c->pat[0]) ||
-		    (c->suf && l[n - 1] != c->pat[c->len - 1]) || memcmp(l, c->pat, c->pre) != 0 ||
-		    memcmp(l + n - c->suf, c->pat + c->len - c->suf, c->suf) != 0)
-			continue;
-		if (glob_match(c->pat, l))
+	for (size_t i = 0; i < rs->nwild; i++)
+		if (cut_matches(&rs->cuts[i], l, n))
 			return 1;
-	}
+	if (n == 0)
+		return 0;
+	unsigned char b = (unsigned char)l[0];
+	for (size_t i = rs->cut_at[b]; i < rs->cut_at[b + 1]; i++)
+		if (cut_matches(&rs->cuts[i], l, n))
+			return 1;
 	return 0;
 }
 
