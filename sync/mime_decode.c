@@ -689,6 +689,13 @@ static void dec_phrase(struct sbuf *out, const char *s, size_t n, unsigned *flag
 
 	if (n == 0)
 		return;
+	if (def[0] == 'u' && !memmem(s, n, "=?", 2)) {
+		/* No encoded word in valid UTF-8: libetpan would only split it
+		 * into words and join them with single spaces, which
+		 * u8_sanitize's SAN_LINE does too, without an iconv per word. */
+		u8_sanitize(out, s, n, SAN_LINE, flags);
+		return;
+	}
 	if (memmem(s, n, "=?", 2) && (joined = ewords_join(s, n)) != NULL) {
 		s = joined;
 		n = strlen(joined);
