@@ -19,6 +19,7 @@
 #   BENCH_QUICK=1   a ~2-minute smoke run with small counts
 #   BENCH_ONLY=fanout,rest,sync   run only these sections
 #   BENCH_FAN_NS="2000 19000"     other fan-out connection counts
+#   BENCH_FAN_SERVERS="onebox"   only these fan-out servers (nchan sio onebox)
 #   BENCH_SYNC=initial,idle,accounts   run only these parts of the sync section
 #   BENCH_ACCT_NS="1000"          other idle-account counts
 #   KEEP=1          keep the temp dir
@@ -228,7 +229,7 @@ fan_run() {
 
 fanout() {
     local srv n mode
-    for srv in nchan sio onebox; do
+    for srv in ${BENCH_FAN_SERVERS:-nchan sio onebox}; do
         for n in $FAN_NS; do
             say "fan-out: $srv at $n connections"
             SRV_WHY="did not start"

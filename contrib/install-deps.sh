@@ -11,7 +11,7 @@
 set -eu
 
 PKGS="build-essential pkg-config
-libfcgi-dev libwebsockets-dev libjansson-dev libcurl4-gnutls-dev libetpan-dev
+libfcgi-dev libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev libcurl4-gnutls-dev libetpan-dev
 libssl-dev libsqlite3-dev libcunit1-dev
 nginx spawn-fcgi dovecot-imapd dovecot-core lighttpd
 openssl ca-certificates curl socat valgrind procps iproute2

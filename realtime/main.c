@@ -23,6 +23,13 @@
  * ws_imaplogs.c, ingest.c, order.c, fanout.c, ws_msg.c, ws_users.c,
  * ws_hash.c, limits.c, autosync.c, metrics.c, http_stats.c.
  *
+ * Event loop: a libev loop we own (epoll), handed to lws as a foreign loop.
+ * lws's default poll() loop walks every descriptor on each wakeup, so the
+ * cost of one delivery grew with the number of idle connections; epoll
+ * wakes us only for the sockets that are ready.  main() runs the loop one
+ * iteration at a time so a signal (which wakes it with lws_cancel_service)
+ * is noticed at once.
+ *
  * Shutdown: SIGTERM/SIGINT close every client with 1001, stop the worker,
  * free everything and exit 0. */
 #include "autosync.h"
@@ -45,6 +52,7 @@
 #include "ob_time.h"
 
 #include <errno.h>
+#include <ev.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,17 +114,38 @@ static void size_fd_limits(struct rt *rt)
 
 static lws_retry_bo_t idle_policy;
 
-static int create_context(struct rt *rt)
+static int create_context(struct rt *rt, struct ev_loop *loop)
 {
     struct lws_context_creation_info info;
+    void *foreign_loops[1] = { loop };
     memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+                   LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign_loops;
     info.fd_limit_per_thread = (unsigned)rt->fd_limit;
     info.user = rt;
     info.max_http_header_data = 8192;
     info.timeout_secs = 10;
     info.pt_serv_buf_size = 65536;       /* publisher reads land here */
+
+    /* lws 4.1 sizes its fd -> connection table from RLIMIT_NOFILE when the
+     * context is created, and when fd_limit_per_thread is smaller it looks
+     * every ready descriptor up by a linear scan of that table (a third of
+     * the CPU at 10k connections).  So the soft limit equals our ceiling
+     * while the context is created (a direct-indexed table of that size)
+     * and goes back up after, which leaves the process headroom above
+     * lws's accept modulation: no EMFILE spin. */
+    struct rlimit rl, was;
+    int lowered = 0;
+    if (getrlimit(RLIMIT_NOFILE, &was) == 0 && (was.rlim_cur == RLIM_INFINITY ||
+                                                was.rlim_cur > (rlim_t)rt->fd_limit)) {
+        rl = was;
+        rl.rlim_cur = (rlim_t)rt->fd_limit;
+        lowered = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+    }
     rt->ctx = lws_create_context(&info);
+    if (lowered && setrlimit(RLIMIT_NOFILE, &was) < 0)
+        ob_warn("cannot restore RLIMIT_NOFILE: %s", strerror(errno));
     if (!rt->ctx) {
         ob_error("cannot create the lws context");
         return -1;
@@ -158,13 +187,32 @@ static int create_context(struct rt *rt)
     return 0;
 }
 
+static void on_wait_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
+
+/* One loop iteration that returns after at most timeout_ms even when no
+ * socket is ready. */
+static void loop_once(struct ev_loop *loop, int timeout_ms)
+{
+    ev_timer t;
+    ev_timer_init(&t, on_wait_timeout, timeout_ms / 1000.0, 0.);
+    ev_timer_start(loop, &t);
+    ev_run(loop, EVRUN_ONCE);
+    ev_timer_stop(loop, &t);
+}
+
 /* Closes every client with 1001 and lets the close frames go out. */
-static void close_all(struct rt *rt)
+static void close_all(struct rt *rt, struct ev_loop *loop)
 {
     for (struct ws_conn *c = rt->conns; c; c = c->a_next)
         ws_protocol_close(rt, c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutdown", 1);
-    for (int i = 0; i < 40 && rt->nconns; i++)
-        lws_service(rt->ctx, 50);
+    int64_t until = ob_time_mono_ms() + 2000;
+    while (rt->nconns && ob_time_mono_ms() < until)
+        loop_once(loop, 50);
 }
 
 int main(int argc, char **argv)
@@ -187,6 +235,7 @@ int main(int argc, char **argv)
 
     static struct rt rt_state;
     struct rt *rt = &rt_state;
+    struct ev_loop *loop = NULL;
     rt->cfg = &cfg;
     rt->ingest_fd = -1;
     rt->started_ms = ob_time_mono_ms();
@@ -221,7 +270,12 @@ int main(int argc, char **argv)
     rt->order = order_new(rt);
     if (!rt->order)
         goto out;
-    if (create_context(rt) < 0)
+    loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
+    if (!loop) {
+        ob_error("cannot create the event loop (epoll)");
+        goto out;
+    }
+    if (create_context(rt, loop) < 0)
         goto out;
     rt->autosync = autosync_new(rt);
     if (!rt->autosync)
@@ -233,11 +287,11 @@ int main(int argc, char **argv)
             " events on %s; sync control at %s", cfg.ws_host, cfg.ws_port,
             cfg.events_sock, cfg.sync_sock);
 
-    while (!stop_requested && lws_service(rt->ctx, 0) >= 0)
-        ;
+    while (!stop_requested)
+        ev_run(loop, EVRUN_ONCE);
     ob_info("shutting down: closing %u connection(s)", rt->nconns);
     rt->stopping = 1;
-    close_all(rt);
+    close_all(rt, loop);
     rc = 0;
 
 out:
@@ -250,6 +304,8 @@ out:
         lws_context_destroy(rt->ctx);
         sig_ctx = NULL;
     }
+    if (loop)
+        ev_loop_destroy(loop);
     order_free(rt->order);
     ws_rooms_free_all(rt);
     ws_users_free_all(rt);
