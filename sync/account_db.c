@@ -16,32 +16,70 @@ static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
     snprintf(dst, cap, "%s", s ? (const char *)s : "");
 }
 
-long account_db_list(sqlite3 *db, const char *user, const char *email, int wanted_only,
+/* One statement per combination of filters, so each case gets its own
+ * plan: a catch-all "?1 IS NULL OR user_id = ?1" makes SQLite scan the
+ * whole table instead of using the (user_id, email) index. */
+enum { F_USER = 1, F_EMAIL = 2, F_WANTED = 4 };
+
+static sqlite3_stmt *list_stmt(struct account_db *adb, int filters)
+{
+    sqlite3_stmt **slot = &adb->list[filters];
+    if (*slot)
+        return *slot;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT a.id, a.user_id, a.email, coalesce(m.last_sync, '')"
+             " FROM accounts a LEFT JOIN mailboxes m ON m.account_id = a.id AND m.name = 'INBOX'"
+             " WHERE 1%s%s%s ORDER BY a.id LIMIT ?4",
+             filters & F_USER ? " AND a.user_id = ?1" : "",
+             filters & F_EMAIL ? " AND a.email = ?2" : "",
+             filters & F_WANTED ? " AND a.sync_wanted = 1" : "");
+    if (sqlite3_prepare_v3(adb->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        ob_warn("accounts: query failed: %s", sqlite3_errmsg(adb->db));
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+struct account_db *account_db_new(sqlite3 *db)
+{
+    struct account_db *adb = calloc(1, sizeof *adb);
+    if (adb)
+        adb->db = db;
+    return adb;
+}
+
+void account_db_free(struct account_db *adb)
+{
+    if (!adb)
+        return;
+    for (size_t i = 0; i < sizeof adb->list / sizeof adb->list[0]; i++)
+        sqlite3_finalize(adb->list[i]);
+    sqlite3_finalize(adb->set_wanted);
+    free(adb);
+}
+
+long account_db_list(struct account_db *adb, const char *user, const char *email, int wanted_only,
                      size_t max, struct account_row **rows)
 {
     *rows = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-            "SELECT a.id, a.user_id, a.email, coalesce(m.last_sync, '')"
-            " FROM accounts a LEFT JOIN mailboxes m ON m.account_id = a.id AND m.name = 'INBOX'"
-            " WHERE (?1 IS NULL OR a.user_id = ?1) AND (?2 IS NULL OR a.email = ?2)"
-            "   AND (?3 = 0 OR a.sync_wanted = 1)"
-            " ORDER BY a.id LIMIT ?4", -1, &st, NULL) != SQLITE_OK) {
-        ob_warn("accounts: query failed: %s", sqlite3_errmsg(db));
+    int filters = (user ? F_USER : 0) | (email && email[0] ? F_EMAIL : 0) |
+                  (wanted_only ? F_WANTED : 0);
+    sqlite3_stmt *st = list_stmt(adb, filters);
+    if (!st)
         return -1;
-    }
     if (user)
         sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-    if (email && email[0])
+    if (filters & F_EMAIL)
         sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, wanted_only ? 1 : 0);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
     size_t n = 0, cap = 0;
     struct account_row *v = NULL;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
-            size_t nc = cap ? cap * 2 : 8;
+            size_t nc = cap ? cap * 2 : 4;
             struct account_row *nv = realloc(v, nc * sizeof *nv);
             if (!nv) {
                 rc = SQLITE_NOMEM;
@@ -58,9 +96,11 @@ long account_db_list(sqlite3 *db, const char *user, const char *email, int wante
         if (ob_proto_valid_id(r->user, 0) && r->email[0])
             n++;
     }
-    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        ob_warn("accounts: read failed: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(adb->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
-        ob_warn("accounts: read failed: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
         free(v);
         return -1;
     }
@@ -68,20 +108,26 @@ long account_db_list(sqlite3 *db, const char *user, const char *email, int wante
     return (long)n;
 }
 
-int account_db_set_wanted(sqlite3 *db, long long id, int wanted)
+int account_db_set_wanted(struct account_db *adb, long long id, int wanted)
 {
-    sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(db, "UPDATE accounts SET sync_wanted = ?1 WHERE id = ?2",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (!adb->set_wanted &&
+        sqlite3_prepare_v3(adb->db, "UPDATE accounts SET sync_wanted = ?1 WHERE id = ?2", -1,
+                           SQLITE_PREPARE_PERSISTENT, &adb->set_wanted, NULL) != SQLITE_OK) {
+        sqlite3_finalize(adb->set_wanted);
+        adb->set_wanted = NULL;
+    }
+    sqlite3_stmt *st = adb->set_wanted;
+    if (st) {
         sqlite3_bind_int(st, 1, wanted ? 1 : 0);
         sqlite3_bind_int64(st, 2, id);
         if (sqlite3_step(st) == SQLITE_DONE)
             rc = 0;
     }
     if (rc < 0)
-        ob_warn("accounts: cannot set sync_wanted of %lld: %s", id, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+        ob_warn("accounts: cannot set sync_wanted of %lld: %s", id, sqlite3_errmsg(adb->db));
+    if (st)
+        sqlite3_reset(st);
     return rc;
 }
 

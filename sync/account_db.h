@@ -18,14 +18,27 @@ struct account_row {
     char last_sync[OB_TIME_ISO_LEN];   /* INBOX's, "" if never */
 };
 
+/* The list and sync_wanted SQL on one connection, each statement prepared
+ * on first use and kept (sync.sock asks for status on every REST call).
+ * Used by the thread that owns db; free it before closing db. */
+struct account_db {
+    sqlite3 *db;
+    sqlite3_stmt *list[8];         /* by filter combination (user, email, wanted) */
+    sqlite3_stmt *set_wanted;
+};
+
+/* NULL when out of memory; account_db_free(NULL) is fine. */
+struct account_db *account_db_new(sqlite3 *db);
+void account_db_free(struct account_db *adb);
+
 /* Accounts matching user (NULL: all) and email (NULL or "": all of the
  * user's), only those with sync_wanted=1 when wanted_only, ordered by id, at
  * most max.  *rows is malloc'd (caller frees).  Returns the count or -1. */
-long account_db_list(sqlite3 *db, const char *user, const char *email, int wanted_only,
-                     size_t max, struct account_row **rows);
+long account_db_list(struct account_db *adb, const char *user, const char *email,
+                     int wanted_only, size_t max, struct account_row **rows);
 
 /* Sets accounts.sync_wanted; 0 or -1. */
-int account_db_set_wanted(sqlite3 *db, long long id, int wanted);
+int account_db_set_wanted(struct account_db *adb, long long id, int wanted);
 
 enum account_security { ACCOUNT_SEC_TLS, ACCOUNT_SEC_STARTTLS, ACCOUNT_SEC_PLAIN };
 enum account_auth { ACCOUNT_AUTH_PASSWORD, ACCOUNT_AUTH_XOAUTH2 };

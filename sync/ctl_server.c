@@ -47,21 +47,90 @@ struct ctl_client {
 
 struct ctl_server {
     struct sync_ctx *ctx;
-    sqlite3 *db;
+    struct account_db *adb;
     int lfd, ep;
     struct ctl_client *clients[CTL_MAX_CLIENTS];
 };
 
 /* --- request handling ---------------------------------------------------- */
 
-static json_t *row_status(struct sync_ctx *ctx, const struct account_row *r)
+/* The status reply is written straight into a buffer: it is asked for on
+ * every GET /api/sync/status, and building a jansson tree per row only to
+ * serialize it again cost more than the lookup.  Accounts in the registry
+ * still go through account_status_json (one rule for their state). */
+struct out {
+    char *buf;
+    size_t len, cap;
+    int failed;
+};
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+    if (o->failed)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap * 2 + n + 1;
+        char *nb = cap <= OB_PROTO_MAX_LINE + 1 ? realloc(o->buf, cap) : NULL;
+        if (!nb) {
+            o->failed = 1;
+            return;
+        }
+        o->buf = nb;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static void out_lit(struct out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+/* A JSON string (RFC 8259 §7): quotes, backslashes and control bytes
+ * escaped; other bytes copied as they are (the columns hold UTF-8). */
+static void out_str(struct out *o, const char *s)
+{
+    out_put(o, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out_put(o, run, (size_t)(s - run));
+        char esc[8];
+        snprintf(esc, sizeof esc, c == '"' || c == '\\' ? "\\%c" : "\\u%04x", c);
+        out_lit(o, esc);
+        run = s + 1;
+    }
+    out_put(o, run, (size_t)(s - run));
+    out_put(o, "\"", 1);
+}
+
+static void row_status(struct out *o, struct sync_ctx *ctx, const struct account_row *r)
 {
     struct account *a = registry_find(ctx->reg, r->user, r->email);
-    if (a)
-        return account_status_json(a);
-    return json_pack("{s:s,s:s,s:s,s:o}", "userId", r->user, "email", r->email,
-                     "status", "stopped", "lastSync",
-                     r->last_sync[0] ? json_string(r->last_sync) : json_null());
+    if (a) {
+        json_t *j = account_status_json(a);
+        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!s)
+            o->failed = 1;
+        else
+            out_lit(o, s);
+        free(s);
+        return;
+    }
+    out_lit(o, "{\"userId\":");
+    out_str(o, r->user);
+    out_lit(o, ",\"email\":");
+    out_str(o, r->email);
+    out_lit(o, ",\"status\":\"stopped\",\"lastSync\":");
+    if (r->last_sync[0])
+        out_str(o, r->last_sync);
+    else
+        out_lit(o, "null");
+    out_lit(o, "}");
 }
 
 static char *reply_status(json_t *arr, size_t *len)
@@ -69,11 +138,12 @@ static char *reply_status(json_t *arr, size_t *len)
     return ob_ctl_reply_ok(json_pack("{s:o}", "status", arr), len);
 }
 
-static char *do_start_stop(struct sync_ctx *ctx, sqlite3 *db, const struct ob_ctl_req *req,
-                           size_t *len, const char *who)
+static char *do_start_stop(struct sync_ctx *ctx, struct account_db *adb,
+                           const struct ob_ctl_req *req, size_t *len, const char *who)
 {
+    sqlite3 *db = adb->db;
     struct account_row *rows = NULL;
-    long n = account_db_list(db, req->user, req->email, 0, CTL_MAX_ACCOUNTS, &rows);
+    long n = account_db_list(adb, req->user, req->email, 0, CTL_MAX_ACCOUNTS, &rows);
     if (n < 0)
         return ob_ctl_reply_err("internal", "database error", len);
     if (n == 0 && req->email[0]) {
@@ -94,7 +164,7 @@ static char *do_start_stop(struct sync_ctx *ctx, sqlite3 *db, const struct ob_ct
             snprintf(a->last_sync, sizeof a->last_sync, "%s", rows[i].last_sync);
             pthread_mutex_unlock(&a->mu);
         }
-        account_db_set_wanted(db, rows[i].id, start);
+        account_db_set_wanted(adb, rows[i].id, start);
         if (start)
             account_start(a, db);
         else
@@ -106,10 +176,11 @@ static char *do_start_stop(struct sync_ctx *ctx, sqlite3 *db, const struct ob_ct
     return reply_status(arr, len);
 }
 
-static char *do_status(struct sync_ctx *ctx, sqlite3 *db, const struct ob_ctl_req *req, size_t *len)
+static char *do_status(struct sync_ctx *ctx, struct account_db *adb,
+                       const struct ob_ctl_req *req, size_t *len)
 {
     struct account_row *rows = NULL;
-    long n = account_db_list(db, req->user[0] ? req->user : NULL, req->email, 0,
+    long n = account_db_list(adb, req->user[0] ? req->user : NULL, req->email, 0,
                              CTL_MAX_ACCOUNTS, &rows);
     if (n < 0)
         return ob_ctl_reply_err("internal", "database error", len);
@@ -117,11 +188,24 @@ static char *do_status(struct sync_ctx *ctx, sqlite3 *db, const struct ob_ctl_re
         free(rows);
         return ob_ctl_reply_err("not_found", "no such account", len);
     }
-    json_t *arr = json_array();
-    for (long i = 0; i < n; i++)
-        json_array_append_new(arr, row_status(ctx, &rows[i]));
+    struct out o = { malloc(512), 0, 512, 0 };
+    if (!o.buf)
+        o.failed = 1;
+    out_lit(&o, "{\"ok\":true,\"data\":{\"status\":[");
+    for (long i = 0; i < n; i++) {
+        if (i)
+            out_lit(&o, ",");
+        row_status(&o, ctx, &rows[i]);
+    }
+    out_lit(&o, "]}}\n");
     free(rows);
-    return reply_status(arr, len);
+    if (o.failed) {
+        free(o.buf);
+        return ob_ctl_reply_err("internal", "status reply too large or out of memory", len);
+    }
+    o.buf[o.len] = '\0';
+    *len = o.len;
+    return o.buf;
 }
 
 static char *do_clients(struct sync_ctx *ctx, size_t *len)
@@ -153,7 +237,7 @@ static char *do_clients(struct sync_ctx *ctx, size_t *len)
                                      "emailAccountCount", (json_int_t)na), len);
 }
 
-char *ctl_server_handle(struct sync_ctx *ctx, sqlite3 *db, const char *line, size_t len,
+char *ctl_server_handle(struct sync_ctx *ctx, struct account_db *adb, const char *line, size_t len,
                         size_t *replylen, const char *who, int *garbage)
 {
     struct ob_ctl_req req;
@@ -171,9 +255,9 @@ char *ctl_server_handle(struct sync_ctx *ctx, sqlite3 *db, const char *line, siz
     switch (req.op) {
     case OB_CTL_START:
     case OB_CTL_STOP:
-        return do_start_stop(ctx, db, &req, replylen, who);
+        return do_start_stop(ctx, adb, &req, replylen, who);
     case OB_CTL_STATUS:
-        return do_status(ctx, db, &req, replylen);
+        return do_status(ctx, adb, &req, replylen);
     case OB_CTL_CLIENTS:
         return do_clients(ctx, replylen);
     default:
@@ -185,7 +269,9 @@ char *ctl_server_handle(struct sync_ctx *ctx, sqlite3 *db, const char *line, siz
 long ctl_server_resume(struct sync_ctx *ctx, sqlite3 *db)
 {
     struct account_row *rows = NULL;
-    long n = account_db_list(db, NULL, NULL, 1, CTL_MAX_ACCOUNTS, &rows);
+    struct account_db *adb = account_db_new(db);
+    long n = adb ? account_db_list(adb, NULL, NULL, 1, CTL_MAX_ACCOUNTS, &rows) : -1;
+    account_db_free(adb);
     if (n < 0)
         return -1;
     long started = 0;
@@ -227,7 +313,7 @@ static void on_line(void *vctx, char *line, size_t len)
         return;
     size_t rlen = 0;
     int garbage = 0;
-    char *reply = ctl_server_handle(lc->s->ctx, lc->s->db, line, len, &rlen, lc->c->who, &garbage);
+    char *reply = ctl_server_handle(lc->s->ctx, lc->s->adb, line, len, &rlen, lc->c->who, &garbage);
     if (!reply || ob_sock_write_all(lc->c->fd, reply, rlen, CTL_WRITE_MS) < 0) {
         ob_warn("ctl: cannot reply to %s; closing", lc->c->who);
         lc->c->close_after = 1;
@@ -314,10 +400,16 @@ struct ctl_server *ctl_server_new(struct sync_ctx *ctx, sqlite3 *db, char *err, 
         return NULL;
     }
     s->ctx = ctx;
-    s->db = db;
     s->ep = -1;
+    s->adb = account_db_new(db);
+    if (!s->adb) {
+        snprintf(err, errlen, "out of memory");
+        free(s);
+        return NULL;
+    }
     s->lfd = ob_sock_listen_unix(ctx->cfg->sync_sock, 0660, err, errlen);
     if (s->lfd < 0) {
+        account_db_free(s->adb);
         free(s);
         return NULL;
     }
@@ -344,6 +436,7 @@ void ctl_server_free(struct ctl_server *s)
     }
     if (s->ep >= 0)
         close(s->ep);
+    account_db_free(s->adb);
     free(s);
 }
 

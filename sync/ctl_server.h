@@ -12,9 +12,11 @@
 
 struct sync_ctx;
 struct ctl_server;
+struct account_db;
 
 /* Listens on ctx->cfg->sync_sock (mode 0660).  db is the main thread's
- * connection.  NULL with a reason in err. */
+ * connection; the server keeps its statements prepared on it until
+ * ctl_server_free (call that before closing db).  NULL with a reason in err. */
 struct ctl_server *ctl_server_new(struct sync_ctx *ctx, sqlite3 *db, char *err, size_t errlen);
 void ctl_server_free(struct ctl_server *s);
 
@@ -26,7 +28,7 @@ int ctl_server_run(struct ctl_server *s, int stop_fd);
  * '\n') and its length.  *garbage (may be NULL) is set when the line was
  * not a valid request: the server then drops that peer after replying.
  * Exposed for unit tests. */
-char *ctl_server_handle(struct sync_ctx *ctx, sqlite3 *db, const char *line, size_t len,
+char *ctl_server_handle(struct sync_ctx *ctx, struct account_db *adb, const char *line, size_t len,
                         size_t *replylen, const char *who, int *garbage);
 
 /* Starts every account with sync_wanted=1 (syncd start-up).  Returns the

@@ -6,6 +6,7 @@
  * and stops at once. */
 #include "../unit.h"
 #include "../../../sync/account.h"
+#include "../../../sync/account_db.h"
 #include "../../../sync/ctl_server.h"
 #include "../../../sync/imap_idle.h"
 #include "../../../sync/registry.h"
@@ -26,6 +27,7 @@
 static char dir[] = "/tmp/ob_ctlXXXXXX";
 static char dbpath[256];
 static sqlite3 *db;
+static struct account_db *adb;
 static struct ob_config cfg;
 static struct sync_ctx ctx;
 
@@ -33,7 +35,7 @@ static json_t *ask(const char *line)
 {
     size_t len = 0;
     int garbage = -1;
-    char *r = ctl_server_handle(&ctx, db, line, strlen(line), &len, "test", &garbage);
+    char *r = ctl_server_handle(&ctx, adb, line, strlen(line), &len, "test", &garbage);
     CU_ASSERT(garbage == 0 || garbage == 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     CU_ASSERT(len > 0 && r[len - 1] == '\n');
@@ -62,7 +64,7 @@ static void test_bad_requests(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t len = 0;
         int garbage = 0;
-        free(ctl_server_handle(&ctx, db, bad[i], strlen(bad[i]), &len, "test", &garbage));
+        free(ctl_server_handle(&ctx, adb, bad[i], strlen(bad[i]), &len, "test", &garbage));
         CU_ASSERT_EQUAL(garbage, 1);
         json_t *o = ask(bad[i]);
         CU_ASSERT(json_is_false(json_object_get(o, "ok")));
@@ -92,6 +94,44 @@ static void test_status_and_clients(void)
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "emailAccountCount")), 0);
     CU_ASSERT(json_is_array(json_object_get(d, "activeClients")));
     CU_ASSERT(json_is_array(json_object_get(d, "activeEmailAccounts")));
+    json_decref(o);
+}
+
+/* The status line is written by hand: strings that need escaping come
+ * back intact, accounts appear in id order, and an account added between
+ * two calls shows up (the kept statements see new rows). */
+static void test_status_escaping_and_fresh_rows(void)
+{
+    sqlite3_exec(db, "INSERT INTO users (id, email, password_hash, created_at)"
+                     " VALUES ('u_q', 'q@users', 'x', '2026-01-01T00:00:00.000Z');"
+                     "INSERT INTO accounts (user_id, email, imap_host, imap_port, security, username,"
+                     " auth, created_at) VALUES ('u_q', 'a\"b\\c' || char(1) || '@example.com',"
+                     " 'h', 1, 'plain', 'q', 'password', '2026-01-01T00:00:00.000Z');",
+                 NULL, NULL, NULL);
+    json_t *o = ask("{\"op\":\"status\",\"user\":\"u_q\"}");
+    json_t *arr = json_object_get(json_object_get(o, "data"), "status");
+    CU_ASSERT_EQUAL(json_array_size(arr), 1);
+    json_t *s = json_array_get(arr, 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "email")), "a\"b\\c\001@example.com");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s, "userId")), "u_q");
+    CU_ASSERT(json_is_null(json_object_get(s, "lastSync")));
+    json_decref(o);
+    sqlite3_exec(db, "INSERT INTO accounts (user_id, email, imap_host, imap_port, security, username,"
+                     " auth, created_at) VALUES ('u_q', 'second@example.com', 'h', 1, 'plain', 'q',"
+                     " 'password', '2026-01-01T00:00:00.000Z');", NULL, NULL, NULL);
+    o = ask("{\"op\":\"status\",\"user\":\"u_q\"}");
+    arr = json_object_get(json_object_get(o, "data"), "status");
+    CU_ASSERT_EQUAL(json_array_size(arr), 2);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(arr, 1), "email")),
+                           "second@example.com");
+    json_decref(o);
+    o = ask("{\"op\":\"status\",\"user\":\"u_q\",\"email\":\"SECOND@example.com\"}");
+    arr = json_object_get(json_object_get(o, "data"), "status");
+    CU_ASSERT_EQUAL(json_array_size(arr), 1);
+    json_decref(o);
+    sqlite3_exec(db, "DELETE FROM accounts WHERE user_id = 'u_q'", NULL, NULL, NULL);
+    o = ask("{\"op\":\"status\",\"user\":\"u_q\",\"email\":\"second@example.com\"}");
+    CU_ASSERT_STRING_EQUAL(err_code(o), "not_found");
     json_decref(o);
 }
 
@@ -145,6 +185,7 @@ static void test_start_stop(void)
 static const struct unit_case cases[] = {
     { "garbage and bad requests get bad_request", test_bad_requests },
     { "status, not_found and clients shapes", test_status_and_clients },
+    { "status escapes strings and sees new rows", test_status_escaping_and_fresh_rows },
     { "start goes to error with backoff; stop at once", test_start_stop },
     { NULL, NULL },
 };
@@ -162,6 +203,9 @@ static int setup(void)
     free(cfg.db_path);
     cfg.db_path = strdup(dbpath);
     ctx.cfg = &cfg;
+    adb = account_db_new(db);
+    if (!adb)
+        return -1;
     if (ob_keyfile_load(cfg.seal_key_file, ctx.seal_key, sizeof ctx.seal_key, err, sizeof err) < 0)
         return -1;
     ctx.reg = registry_new();
@@ -208,6 +252,7 @@ int main(void)
     workers_free(ctx.workers);
     registry_free(ctx.reg);
     tls_verify_free(ctx.tls);
+    account_db_free(adb);
     ob_store_close(db);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
