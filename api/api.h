@@ -63,6 +63,7 @@ struct api_req {
     const char *remote_addr;       /* "" when unknown */
     const char *body;              /* NUL-terminated copy, body_len bytes */
     size_t body_len;
+    int input_done;                /* the web server's whole input was read */
 
     /* routing */
     const struct route *route;

@@ -19,6 +19,10 @@ int fcgi_request_read(FCGX_Request *fr, struct api_req *r, char *buf, size_t cap
  * when the web server went away (the caller just finishes the request). */
 int fcgi_request_write(FCGX_Request *fr, const struct api_req *r);
 
+/* Finishes fr (FCGX_Finish_r); input_done (api_req.input_done) lets it
+ * close the connection at once instead of lingering for the web server. */
+void fcgi_request_finish(FCGX_Request *fr, int input_done);
+
 /* Reason phrase of an HTTP status (RFC 9110 §15). */
 const char *fcgi_request_reason(int status);
 

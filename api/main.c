@@ -172,7 +172,7 @@ static void serve_one(struct worker *w, FCGX_Request *fr)
     if (ob_log_enabled(OB_LOG_DEBUG))
         ob_debug("%s %.*s %d %.1fms", r.method ? r.method : "-", (int)r.path_len,
                  r.path ? r.path : "", r.status, (double)us / 1000.0);
-    FCGX_Finish_r(fr);
+    fcgi_request_finish(fr, r.input_done);
     req_clear(&r);
 }
 
