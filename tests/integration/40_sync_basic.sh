@@ -27,7 +27,23 @@ t_contains "a start without user is refused" "$(sync_ctl '{"op":"start"}')" '"co
 t_contains "an unknown account is not_found" \
     "$(sync_ctl '{"op":"start","user":"u_alice","email":"nobody@example.com"}')" '"code":"not_found"'
 head -c 300000 /dev/urandom | socat -t 5 - "UNIX-CONNECT:$SYNC_SOCK" >/dev/null 2>&1
-head -c 100000 /dev/zero | tr '\0' 'x' | socat -t 5 - "UNIX-CONNECT:$SYNC_SOCK" >"$T/long.out" 2>&1
+# The daemon answers an over-long line and closes while we may still be
+# writing it: the writer must survive EPIPE/ECONNRESET and then read the reply
+# (socat gives up on the broken pipe without reading). Perl is in every Debian.
+perl -MIO::Socket::UNIX -e '
+    $SIG{PIPE} = "IGNORE";
+    alarm 10;
+    my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $ARGV[0]) or die "connect: $!\n";
+    my $line = "x" x 100000;
+    for (my $off = 0; $off < length $line; ) {
+        my $n = syswrite($s, $line, 4096, $off);
+        last unless defined $n;
+        $off += $n;
+    }
+    shutdown($s, 1);
+    my $buf;
+    print $buf while sysread($s, $buf, 4096);
+' "$SYNC_SOCK" >"$T/long.out" 2>&1
 t_contains "an over-long request line is refused" "$(cat "$T/long.out")" '"code":"bad_request"'
 t_ok "the daemon survived the garbage" t_alive syncd
 t_contains "...and still answers" "$(sync_ctl '{"op":"clients"}')" '"ok":true' 
