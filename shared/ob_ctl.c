@@ -70,14 +70,58 @@ char *ob_ctl_reply_err(const char *code, const char *message, size_t *len)
                                  ob_json_err_obj(code, message)), len);
 }
 
-static char *request_line(const struct ob_ctl_req *req, size_t *len)
+/* Appends s as a JSON string (RFC 8259 §7) to buf; -1 when it does not fit. */
+static int put_json_str(char *buf, size_t cap, size_t *n, const char *s)
 {
-    json_t *o = json_pack("{s:i,s:s}", "v", OB_PROTO_VERSION, "op", ob_ctl_op_name(req->op));
-    if (o && req->user[0])
-        json_object_set_new(o, "user", json_string(req->user));
-    if (o && req->email[0])
-        json_object_set_new(o, "email", json_string(req->email));
-    return finish_line(o, len);
+    static const char hex[] = "0123456789abcdef";
+    if (*n + 1 >= cap)
+        return -1;
+    buf[(*n)++] = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (*n + 8 >= cap)
+            return -1;
+        if (c == '"' || c == '\\') {
+            buf[(*n)++] = '\\';
+            buf[(*n)++] = (char)c;
+        } else if (c < 0x20) {
+            memcpy(buf + *n, "\\u00", 4);
+            buf[*n + 4] = hex[c >> 4];
+            buf[*n + 5] = hex[c & 15];
+            *n += 6;
+        } else {
+            buf[(*n)++] = (char)c;
+        }
+    }
+    buf[(*n)++] = '"';
+    return 0;
+}
+
+/* Appends ,"key":"value" to buf; -1 when it does not fit. */
+static int put_field(char *buf, size_t cap, size_t *n, const char *key, const char *value)
+{
+    int k = snprintf(buf + *n, cap - *n, ",\"%s\":", key);
+    if (k < 0 || (size_t)k >= cap - *n)
+        return -1;
+    *n += (size_t)k;
+    return put_json_str(buf, cap, n, value);
+}
+
+/* The request line, written by hand into buf: it goes out on every REST
+ * call that asks syncd, and a jansson tree for three fields cost more
+ * than the exchange around it.  Returns its length, or 0 if it does not fit. */
+static size_t request_line(const struct ob_ctl_req *req, char *buf, size_t cap)
+{
+    int k = snprintf(buf, cap, "{\"v\":%d,\"op\":\"%s\"", OB_PROTO_VERSION,
+                     ob_ctl_op_name(req->op));
+    if (k < 0 || (size_t)k >= cap)
+        return 0;
+    size_t n = (size_t)k;
+    if ((req->user[0] && put_field(buf, cap, &n, "user", req->user) < 0) ||
+        (req->email[0] && put_field(buf, cap, &n, "email", req->email) < 0) || n + 3 > cap)
+        return 0;
+    memcpy(buf + n, "}\n", 3);
+    return n + 2;
 }
 
 /* Reads one line within the deadline into a malloc'd buffer. */
@@ -131,15 +175,14 @@ int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t 
     if (code && codelen)
         code[0] = '\0';
     int64_t deadline = ob_time_mono_ms() + timeout_ms;
-    size_t len;
-    char *line = request_line(req, &len);
+    /* the escaped user and email at their longest, plus the frame */
+    char line[6 * (OB_PROTO_ID_MAX + OB_PROTO_EMAIL_MAX) + 64];
+    size_t len = request_line(req, line, sizeof line);
     int rc = -1;
-    if (!line || ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) < 0) {
+    if (!len || ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) < 0) {
         snprintf(err, errlen, "could not send to the sync service");
-        free(line);
         return -1;
     }
-    free(line);
     if (sent)
         *sent = 1;
     size_t rlen;

@@ -196,6 +196,7 @@ static void test_ctl_call_roundtrip(void)
     snprintf(sock, sizeof sock, "%s/sync.sock", path);
     struct ob_ctl_req req = { .op = OB_CTL_STATUS };
     snprintf(req.user, sizeof req.user, "u_1");
+    snprintf(req.email, sizeof req.email, "a\"b\\c\001d@example.com");
     json_t *data = NULL;
     /* nobody listening: a clean -1, not a hang */
     CU_ASSERT_EQUAL(ob_ctl_call(sock, &req, 200, &data, code, sizeof code, err, sizeof err), -1);
@@ -217,6 +218,13 @@ static void test_ctl_call_roundtrip(void)
         CU_ASSERT_EQUAL(rc, want[i]);
         pthread_join(th, NULL);
         CU_ASSERT_PTR_NOT_NULL(strstr(s.got, "\"op\":\"status\""));
+        /* the hand-written request line escapes what needs it */
+        struct ob_ctl_req back;
+        char *nl = strchr(s.got, '\n');
+        CU_ASSERT_FATAL(nl != NULL);
+        CU_ASSERT_EQUAL(ob_ctl_req_parse(s.got, (size_t)(nl - s.got), &back, err, sizeof err), 0);
+        CU_ASSERT_STRING_EQUAL(back.user, "u_1");
+        CU_ASSERT_STRING_EQUAL(back.email, req.email);
         if (i == 0) {
             CU_ASSERT(json_is_array(json_object_get(data, "status")));
         } else if (i == 1) {
