@@ -26,6 +26,15 @@ void req_reply_ok(struct api_req *r, int status, json_t *data)
     set_out(r, status, s);
 }
 
+void req_reply_json(struct api_req *r, int status, char *text)
+{
+    if (!text) {
+        set_out(r, 500, ob_json_err("internal_error", "could not build the answer"));
+        return;
+    }
+    set_out(r, status, text);
+}
+
 const char *req_error_code(int status)
 {
     switch (status) {
