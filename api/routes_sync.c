@@ -6,6 +6,7 @@
  * touched (durable: outbox row, then events.sock, never blocking), so
  * browsers see the change even before syncd reports its next state. */
 #include "auth.h"
+#include "jsonw.h"
 #include "ob_json.h"
 #include "ob_log.h"
 #include "ob_outbox.h"
@@ -124,9 +125,17 @@ static void reply_status(struct api_req *r, json_t *statuses, const char *user,
                          const char *email, const char *fallback)
 {
     if (!email) {
-        req_reply_ok(r, 200, json_pack("{s:o,s:b}", "status",
-                                       statuses ? json_incref(statuses) : json_array(),
-                                       "isArray", 1));
+        /* the envelope around syncd's array, written once: no second tree */
+        char *arr = statuses ? json_dumps(statuses, JSON_COMPACT) : NULL;
+        struct jsonw w;
+        jsonw_init(&w, 256);
+        jsonw_lit(&w, "{\"success\":true,\"data\":{\"status\":");
+        jsonw_lit(&w, arr ? arr : "[]");
+        jsonw_lit(&w, ",\"isArray\":true}}");
+        if (statuses && !arr)
+            w.failed = 1;
+        free(arr);
+        req_reply_json(r, 200, jsonw_finish(&w));
         return;
     }
     json_t *e = statuses ? find_entry(statuses, email) : NULL;
