@@ -371,9 +371,9 @@ static void batch_free(struct batch *b)
  * MODE_INITIAL only UIDs >= announce_from are announced; MODE_CATCHUP
  * announces all; MODE_REBUILD none.  Returns the number of messages stored
  * (or matched), or -1. */
-static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t n,
-                   enum sync_mode mode, uint32_t announce_from, int report, char *err,
-                   size_t errlen)
+static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *sc,
+                       struct msg_ref *refs, size_t n, enum sync_mode mode,
+                       uint32_t announce_from, int report, char *err, size_t errlen)
 {
     size_t total = n, done = 0;
     int stored = 0;
@@ -421,8 +421,9 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
         decode_bodies(a, cur->items, cnt, cur->partial, cur->res);
         cur->res = NULL;
         uint32_t next = refs[cur->j - 1].uid + 1;
-        int ann = mail_store_save(db, a, INBOX, a->uidvalidity, cur->items, cnt, next,
-                                  mode == MODE_REBUILD ? MAIL_STORE_REBUILD : MAIL_STORE_NORMAL);
+        int ann = mail_store_save_cached(db, sc, a, INBOX, a->uidvalidity, cur->items, cnt,
+                                         next, mode == MODE_REBUILD ? MAIL_STORE_REBUILD
+                                                                    : MAIL_STORE_NORMAL);
         size_t ok = 0;
         for (size_t k = 0; k < cnt; k++)
             ok += cur->items[k].decoded ? 1 : 0;
@@ -452,6 +453,17 @@ static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t 
         cur = nxt;
         nxt = t;
     }
+}
+
+/* process_run() with one INSERT statement for all its batches. */
+static int process(struct account *a, sqlite3 *db, struct msg_ref *refs, size_t n,
+                   enum sync_mode mode, uint32_t announce_from, int report, char *err,
+                   size_t errlen)
+{
+    struct mail_store_cache sc = { 0 };
+    int r = process_run(a, db, &sc, refs, n, mode, announce_from, report, err, errlen);
+    mail_store_cache_clear(&sc);
+    return r;
 }
 
 /* Drops refs below done_below (a resumed first sync or rebuild has handled

@@ -300,15 +300,13 @@ static const char *item_mid(const struct mail_item *it)
  * touches it (the emails_ai trigger), so a statement per message would add a
  * segment per message; one statement per batch adds one.  Marks the rows
  * RETURNING reports (the ones not ignored as already stored).  0 or -1. */
-static int insert_rows(sqlite3 *db, struct account *a, const char *mailbox, uint32_t uidv,
-                       struct mail_item *items, struct item_state *is, const size_t *idx,
-                       size_t n, const char *now)
+static sqlite3_stmt *insert_prepare(sqlite3 *db, size_t n)
 {
     size_t hl = sizeof INS_HEAD - 1, rl = sizeof INS_ROW - 1, tl = sizeof INS_TAIL - 1;
     char *sql = malloc(hl + n * (rl + 1) + tl + 1), *p = sql;
     sqlite3_stmt *st = NULL;
     if (!sql)
-        return -1;
+        return NULL;
     memcpy(p, INS_HEAD, hl);
     p += hl;
     for (size_t k = 0; k < n; k++) {
@@ -318,9 +316,43 @@ static int insert_rows(sqlite3 *db, struct account *a, const char *mailbox, uint
         p += rl;
     }
     memcpy(p, INS_TAIL, tl + 1);
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        st = NULL;
     free(sql);
-    if (rc != SQLITE_OK)
+    return st;
+}
+
+void mail_store_cache_clear(struct mail_store_cache *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->ins);
+    memset(c, 0, sizeof *c);
+}
+
+/* The statement inserting n rows: c's when it has one of that size, else a
+ * new one (kept in c, if any, in place of the old). */
+static sqlite3_stmt *insert_stmt(sqlite3 *db, struct mail_store_cache *c, size_t n)
+{
+    if (c && c->ins && c->db == db && c->ins_rows == n)
+        return c->ins;
+    sqlite3_stmt *st = insert_prepare(db, n);
+    if (st && c) {
+        mail_store_cache_clear(c);
+        c->db = db;
+        c->ins = st;
+        c->ins_rows = n;
+    }
+    return st;
+}
+
+static int insert_rows(sqlite3 *db, struct mail_store_cache *sc, struct account *a,
+                       const char *mailbox, uint32_t uidv, struct mail_item *items,
+                       struct item_state *is, const size_t *idx, size_t n, const char *now)
+{
+    sqlite3_stmt *st = insert_stmt(db, sc, n);
+    int rc;
+    if (!st)
         return -1;
     for (size_t k = 0; k < n; k++) {
         const struct mail_item *it = &items[idx[k]];
@@ -333,11 +365,15 @@ static int insert_rows(sqlite3 *db, struct account *a, const char *mailbox, uint
         sqlite3_bind_int64(st, b + 5, it->uid);
         if (mid)
             sqlite3_bind_text(st, b + 6, mid, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, b + 6);
         sqlite3_bind_text(st, b + 7, it->msg.subject, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, b + 8, it->msg.from, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, b + 9, it->msg.to, -1, SQLITE_STATIC);
         if (date)
             sqlite3_bind_text(st, b + 10, date, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, b + 10);
         sqlite3_bind_text(st, b + 11, it->msg.body, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, b + 12, it->category, -1, SQLITE_STATIC);
         sqlite3_bind_double(st, b + 13, it->confidence);
@@ -363,15 +399,21 @@ static int insert_rows(sqlite3 *db, struct account *a, const char *mailbox, uint
             }
         }
     }
-    sqlite3_finalize(st);
+    if (sc && st == sc->ins) {
+        /* Kept for the next batch, without pointers into this one's items. */
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The transaction body; fills evs[*nev].  0 or -1. */
-static int save_tx(sqlite3 *db, struct stmts *s, struct account *a, const char *mailbox,
-                   uint32_t uidv, struct mail_item *items, size_t n, uint32_t uidnext,
-                   enum mail_store_mode mode, struct item_state *is, size_t *idx,
-                   struct ob_event *evs, size_t *nev)
+static int save_tx(sqlite3 *db, struct mail_store_cache *c, struct stmts *s, struct account *a,
+                   const char *mailbox, uint32_t uidv, struct mail_item *items, size_t n,
+                   uint32_t uidnext, enum mail_store_mode mode, struct item_state *is,
+                   size_t *idx, struct ob_event *evs, size_t *nev)
 {
     char now[OB_TIME_ISO_LEN];
     ob_time_iso_now(now);
@@ -417,7 +459,7 @@ static int save_tx(sqlite3 *db, struct stmts *s, struct account *a, const char *
         per = 1;
     for (size_t k = 0; k < nins; k += per) {
         size_t m = nins - k < per ? nins - k : per;
-        if (insert_rows(db, a, mailbox, uidv, items, is, idx + k, m, now) < 0)
+        if (insert_rows(db, c, a, mailbox, uidv, items, is, idx + k, m, now) < 0)
             return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -448,6 +490,13 @@ int mail_store_save(sqlite3 *db, struct account *a, const char *mailbox, uint32_
                     struct mail_item *items, size_t n, uint32_t uidnext,
                     enum mail_store_mode mode)
 {
+    return mail_store_save_cached(db, NULL, a, mailbox, uidvalidity, items, n, uidnext, mode);
+}
+
+int mail_store_save_cached(sqlite3 *db, struct mail_store_cache *c, struct account *a,
+                           const char *mailbox, uint32_t uidvalidity, struct mail_item *items,
+                           size_t n, uint32_t uidnext, enum mail_store_mode mode)
+{
     struct ob_event *evs = calloc(n ? n : 1, sizeof *evs);
     struct item_state *is = calloc(n ? n : 1, sizeof *is);
     size_t *idx = calloc(n ? n : 1, sizeof *idx);
@@ -462,8 +511,8 @@ int mail_store_save(sqlite3 *db, struct account *a, const char *mailbox, uint32_
     for (int tries = 0; tries < STORE_TRIES && !ok; tries++) {
         struct stmts s;
         if (ob_store_begin(db) == 0 && stmts_prepare(db, &s) == 0) {
-            int r = save_tx(db, &s, a, mailbox, uidvalidity, items, n, uidnext, mode, is, idx,
-                            evs, &nev);
+            int r = save_tx(db, c, &s, a, mailbox, uidvalidity, items, n, uidnext, mode, is,
+                            idx, evs, &nev);
             if (r < 0)
                 ob_warn("%s/%s: storing mail failed: %s", a->user, a->email, sqlite3_errmsg(db));
             stmts_free(&s);

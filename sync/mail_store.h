@@ -84,6 +84,21 @@ int mail_store_save(sqlite3 *db, struct account *a, const char *mailbox, uint32_
                     struct mail_item *items, size_t n, uint32_t uidnext,
                     enum mail_store_mode mode);
 
+/* Statements kept across mail_store_save_cached() calls on one connection
+ * (the batches of one sync pass), so the INSERT of a full batch — 16
+ * parameters a row — is parsed once instead of once a batch.  Start it
+ * zeroed; mail_store_cache_clear() finalizes what it holds (before the
+ * connection is closed) and zeroes it again. */
+struct mail_store_cache {
+    sqlite3 *db;
+    sqlite3_stmt *ins;              /* INSERT of ins_rows rows */
+    size_t ins_rows;
+};
+void mail_store_cache_clear(struct mail_store_cache *c);
+/* mail_store_save() with c's statements (c may be NULL). */
+int mail_store_save_cached(sqlite3 *db, struct mail_store_cache *c, struct account *a,
+                           const char *mailbox, uint32_t uidvalidity, struct mail_item *items,
+                           size_t n, uint32_t uidnext, enum mail_store_mode mode);
 /* The new_email event body for a stored row (exposed for tests). */
 json_t *mail_store_event_data(struct account *a, long long row_id, const char *mailbox,
                               const struct mail_item *it);

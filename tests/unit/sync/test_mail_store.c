@@ -198,12 +198,63 @@ static void test_batch_duplicates(void)
     free(it);
 }
 
+/* Batches stored through one mail_store_cache reuse its INSERT: a later
+ * batch's items without Message-ID or Date get NULL there, not the values
+ * bound for the batch before; a batch of another size gets its own. */
+static void test_cached_batches(void)
+{
+    struct mail_store_cache sc = { 0 };
+    struct mail_item a[3], b[3], c[2];
+    CU_ASSERT_EQUAL_FATAL(mail_store_mbox_create(db, acct_id, "Cached", 400), 0);
+    for (int i = 0; i < 3; i++) {
+        char subj[32], mid[32];
+        snprintf(subj, sizeof subj, "cached a%d", i);
+        snprintf(mid, sizeof mid, "ca%d@x", i);
+        make_item(&a[i], (uint32_t)(i + 1), subj, mid, 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        char raw[128], err[128];
+        int n = snprintf(raw, sizeof raw,
+                         "From: c@example.org\r\nSubject: cached b%d\r\n\r\nno id\r\n", i);
+        memset(&b[i], 0, sizeof b[i]);
+        CU_ASSERT_EQUAL_FATAL(mime_decode(raw, (size_t)n, NULL, &b[i].msg, err, sizeof err), 0);
+        b[i].decoded = 1;
+        b[i].uid = (uint32_t)(10 + i);
+        snprintf(b[i].category, sizeof b[i].category, "Spam");
+        ob_time_iso_now(b[i].categorized_at);
+    }
+    make_item(&c[0], 20, "cached c0", "cc0@x", 0);
+    make_item(&c[1], 21, "cached c1", "cc1@x", 0);
+    CU_ASSERT_EQUAL(mail_store_save_cached(db, &sc, acc, "Cached", 400, a, 3, 4,
+                                           MAIL_STORE_NORMAL), 0);
+    sqlite3_stmt *first = sc.ins;
+    CU_ASSERT_PTR_NOT_NULL(first);
+    CU_ASSERT_EQUAL(mail_store_save_cached(db, &sc, acc, "Cached", 400, b, 3, 13,
+                                           MAIL_STORE_NORMAL), 0);
+    CU_ASSERT_PTR_EQUAL(sc.ins, first);
+    CU_ASSERT_EQUAL(mail_store_save_cached(db, &sc, acc, "Cached", 400, c, 2, 22,
+                                           MAIL_STORE_NORMAL), 0);
+    CU_ASSERT_EQUAL(sc.ins_rows, 2);
+    mail_store_cache_clear(&sc);
+    CU_ASSERT_PTR_NULL(sc.ins);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails WHERE mailbox = 'Cached'"), 8);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails WHERE mailbox = 'Cached' AND uid >= 10"
+                          " AND uid < 20 AND message_id IS NULL AND date IS NULL"), 3);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails WHERE mailbox = 'Cached'"
+                          " AND message_id = 'cc1@x' AND subject = 'cached c1'"), 1);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM emails_fts WHERE emails_fts MATCH 'cached'"), 8);
+    free_items(a, 3);
+    free_items(b, 3);
+    free_items(c, 2);
+}
+
 static const struct unit_case cases[] = {
     { "a batch is stored and announced once", test_save_once },
     { "a known Message-ID is stored, not announced", test_known_message_id },
     { "new_email carries the seed 001 email object", test_event_data },
     { "UIDVALIDITY reset: one event, rebuild re-matches", test_reset_and_rebuild },
     { "one batch: duplicate Message-IDs and UIDs, event ids match rows", test_batch_duplicates },
+    { "a cached INSERT is reused without stale bindings", test_cached_batches },
     { NULL, NULL },
 };
 
