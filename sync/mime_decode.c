@@ -159,12 +159,25 @@ static size_t u8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	return 0;
 }
 
+/* Length of the leading run of ASCII bytes of s[0..n), eight at a time. */
+static size_t ascii_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 static int has_8bit(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 1;
-	return 0;
+	return ascii_prefix(s, n) < n;
 }
 
 static int u8_valid(const char *s, size_t n)
@@ -172,8 +185,13 @@ static int u8_valid(const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	uint32_t cp;
 
-	for (size_t i = 0; i < n;) {
-		size_t k = u8_seq(u + i, n - i, &cp);
+	for (size_t i = ascii_prefix(s, n); i < n;) {
+		size_t k;
+		if (u[i] < 0x80) {
+			i += ascii_prefix(s + i, n - i);
+			continue;
+		}
+		k = u8_seq(u + i, n - i, &cp);
 		if (k == 0)
 			return 0;
 		i += k;
@@ -249,6 +267,11 @@ static void u8_sanitize(struct sbuf *out, const char *s, size_t n, enum san_mode
 			}
 			started = 1;
 			sb_put(out, s + i, j - i);
+			/* The usual line end, as the CR case below writes it. */
+			if (mode == SAN_BODY && j + 1 < n && u[j] == '\r' && u[j + 1] == '\n') {
+				sb_putc(out, '\n');
+				j += 2;
+			}
 			i = j;
 			continue;
 		}
@@ -379,9 +402,10 @@ static void text_guess(struct sbuf *out, const char *s, size_t n, enum san_mode 
                        unsigned *flags)
 {
 	struct sbuf t;
+	int high = has_8bit(s, n);
 
-	if (!has_8bit(s, n) || u8_valid(s, n)) {
-		if (has_8bit(s, n))
+	if (!high || u8_valid(s, n)) {
+		if (high)
 			*flags |= MIME_F_CHARSET_FALLBACK;
 		u8_sanitize(out, s, n, mode, flags);
 		return;
@@ -1757,11 +1781,15 @@ int mime_decode(const char *raw, size_t len, const struct mime_limits *lim_in,
 		raw += skip;
 		len -= skip;
 	}
+	/* Not zeroed: hdr_parse() and part_new() initialise each entry they
+	 * hand out, and only those are read (clearing ~45 KB per message cost
+	 * more than decoding a small one).  The hard ceilings above bound the
+	 * products. */
 	root.max = lim.max_headers;
-	root.f = calloc(lim.max_headers, sizeof *root.f);
+	root.f = malloc(lim.max_headers * sizeof *root.f);
 	c.scratch.max = lim.max_headers;
-	c.scratch.f = calloc(lim.max_headers, sizeof *c.scratch.f);
-	c.parts = calloc(lim.max_parts, sizeof *c.parts);
+	c.scratch.f = malloc(lim.max_headers * sizeof *c.scratch.f);
+	c.parts = malloc(lim.max_parts * sizeof *c.parts);
 	sb_init(&c.body, lim.max_body);
 	if (!root.f || !c.scratch.f || !c.parts) {
 		fail(err, errlen, "out of memory");
