@@ -123,8 +123,10 @@ void fcgi_request_finish(FCGX_Request *fr, int input_done)
      * input cannot turn the close into a reset that loses the answer.  Once
      * the whole input has been read there is nothing left to reset, and a
      * plain close spares the wait: three system calls and a wake-up per
-     * request.  "detached" is what makes FCGX_Free close without it. */
-    if (input_done)
+     * request.  "detached" is what makes FCGX_Free close without it; it is
+     * only set when this finish closes (a kept connection would carry it
+     * over to its next request). */
+    if (input_done && !fr->keepConnection)
         fr->detached = 1;
     FCGX_Finish_r(fr);
 }

@@ -149,7 +149,10 @@ static int status_is(const char *want, const char *err_part)
 static void test_start_stop(void)
 {
     json_t *o = ask("{\"op\":\"start\",\"user\":\"u_c\"}");
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first_status(o), "status")), "syncing");
+    /* The reply is the live state: a worker may already have been refused
+     * (port 1 answers at once) before the reply was built. */
+    const char *st0 = json_string_value(json_object_get(first_status(o), "status"));
+    CU_ASSERT(st0 && (strcmp(st0, "syncing") == 0 || strcmp(st0, "error") == 0));
     json_decref(o);
     int ok = 0;
     for (int i = 0; i < 200 && !ok; i++) {
