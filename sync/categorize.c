@@ -294,6 +294,38 @@ static void fold_cp(struct fbuf *b, uint32_t cp)
 		fb_cp(b, cp);
 }
 
+/* What fold() writes for an ASCII byte: lowercase for capitals, an
+ * apostrophe for the backtick, ' ' for every whitespace byte (a run of
+ * them becomes one space), the byte itself otherwise. */
+static const unsigned char fold_ascii[128] = {
+#define FA4(c) (c), (c) + 1, (c) + 2, (c) + 3
+#define FA16(c) FA4(c), FA4((c) + 4), FA4((c) + 8), FA4((c) + 12)
+	0, 1, 2, 3, 4, 5, 6, 7, 8, ' ', ' ', ' ', ' ', ' ', 14, 15,
+	FA16(16), FA16(32), FA16(48),
+	64, FA4('a'), FA4('e'), FA4('i'), FA4('m'), FA4('q'), FA4('u'), 'y', 'z',
+	91, 92, 93, 94, 95,
+	'\'', FA4(97), FA4(101), FA4(105), FA4(109), FA4(113), FA4(117), 121, 122,
+	123, 124, 125, 126, 127,
+#undef FA16
+#undef FA4
+};
+
+/* Length of the leading run of ASCII bytes of u[0..n), eight at a time. */
+static size_t ascii_run(const unsigned char *u, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, u + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && u[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* Appends the folded form of s[0..n) to b; whitespace runs become one space
  * and no space is written at the start of b or after another space. */
 static void fold(struct fbuf *b, const char *s, size_t n)
@@ -309,20 +341,15 @@ static void fold(struct fbuf *b, const char *s, size_t n)
 			 * written in place when the whole run fits (it never grows
 			 * when folded); else byte by byte below, which fills up to
 			 * the ceiling. */
-			size_t j = i + 1;
-			while (j < n && u[j] < 0x80)
-				j++;
+			size_t j = i + ascii_run(u + i, n - i);
 			if (b->len + (j - i) <= b->max && fb_room(b, j - i) == 0) {
 				char *o = b->p + b->len;
 				for (size_t t = i; t < j; t++) {
-					unsigned char x = u[t];
-					if (x == ' ' || (x >= '\t' && x <= '\r')) {
-						if (o != b->p && o[-1] != ' ')
-							*o++ = ' ';
-					} else {
-						*o++ = x >= 'A' && x <= 'Z' ? (char)(x + 32)
-						       : x == '`' ? '\'' : (char)x;
-					}
+					unsigned char y = fold_ascii[u[t]];
+					if (y != ' ')
+						*o++ = (char)y;
+					else if (o != b->p && o[-1] != ' ')
+						*o++ = ' ';
 				}
 				b->len = (size_t)(o - b->p);
 				b->p[b->len] = '\0';
@@ -408,10 +435,19 @@ struct tri_set {
 
 static void tri_set_build(struct tri_set *ts, const char *t, size_t tn)
 {
+	const unsigned char *u = (const unsigned char *)t;
+	uint32_t x;
+
 	ts->shift = tn >= CAT_TRI_LONG ? 0 : CAT_TRI_BITS - CAT_TRI_SMALL;
 	memset(ts->bits, 0, ((size_t)1 << (CAT_TRI_BITS - ts->shift)) / 8);
-	for (size_t i = 0; i + 3 <= tn; i++) {
-		unsigned h = (unsigned)tri_hash(t + i) >> ts->shift;
+	if (tn < 3)
+		return;
+	/* tri_hash() at every position, its three bytes rolled along. */
+	x = (uint32_t)u[0] << 8 | (uint32_t)u[1] << 16;
+	for (size_t i = 2; i < tn; i++) {
+		unsigned h;
+		x = x >> 8 | (uint32_t)u[i] << 16;
+		h = (unsigned)(uint16_t)((x * 2654435761u) >> (32 - CAT_TRI_BITS)) >> ts->shift;
 		ts->bits[h >> 6] |= (uint64_t)1 << (h & 63);
 	}
 }
