@@ -166,33 +166,36 @@ static char *read_line(int fd, int64_t deadline, size_t *outlen, char *err, size
     return NULL;
 }
 
-int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t **data,
-                   char *code, size_t codelen, char *err, size_t errlen, int *sent)
+int ob_ctl_call_fd_line(int fd, const struct ob_ctl_req *req, int timeout_ms, char **reply,
+                        size_t *replylen, char *err, size_t errlen, int *sent)
 {
-    *data = NULL;
+    *reply = NULL;
     if (sent)
         *sent = 0;
-    if (code && codelen)
-        code[0] = '\0';
     int64_t deadline = ob_time_mono_ms() + timeout_ms;
     /* the escaped user and email at their longest, plus the frame */
     char line[6 * (OB_PROTO_ID_MAX + OB_PROTO_EMAIL_MAX) + 64];
     size_t len = request_line(req, line, sizeof line);
-    int rc = -1;
     if (!len || ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) < 0) {
         snprintf(err, errlen, "could not send to the sync service");
         return -1;
     }
     if (sent)
         *sent = 1;
-    size_t rlen;
-    char *reply = read_line(fd, deadline, &rlen, err, errlen);
-    if (!reply)
-        return -1;
-    json_t *root = ob_json_parse_object(reply, rlen, CTL_REPLY_MAX, err, errlen);
-    free(reply);
+    *reply = read_line(fd, deadline, replylen, err, errlen);
+    return *reply ? 0 : -1;
+}
+
+int ob_ctl_reply_parse(const char *reply, size_t len, json_t **data, char *code, size_t codelen,
+                       char *err, size_t errlen)
+{
+    *data = NULL;
+    if (code && codelen)
+        code[0] = '\0';
+    json_t *root = ob_json_parse_object(reply, len, CTL_REPLY_MAX, err, errlen);
     if (!root)
         return -1;
+    int rc = -1;
     json_t *ok = json_object_get(root, "ok");
     if (json_is_true(ok)) {
         json_t *d = json_object_get(root, "data");
@@ -210,6 +213,21 @@ int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t 
         snprintf(err, errlen, "garbled reply from the sync service");
     }
     json_decref(root);
+    return rc;
+}
+
+int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t **data,
+                   char *code, size_t codelen, char *err, size_t errlen, int *sent)
+{
+    *data = NULL;
+    if (code && codelen)
+        code[0] = '\0';
+    char *reply;
+    size_t rlen;
+    if (ob_ctl_call_fd_line(fd, req, timeout_ms, &reply, &rlen, err, errlen, sent) < 0)
+        return -1;
+    int rc = ob_ctl_reply_parse(reply, rlen, data, code, codelen, err, errlen);
+    free(reply);
     return rc;
 }
 

@@ -41,4 +41,15 @@ int ob_ctl_call(const char *path, const struct ob_ctl_req *req, int timeout_ms,
 int ob_ctl_call_fd(int fd, const struct ob_ctl_req *req, int timeout_ms, json_t **data,
                    char *code, size_t codelen, char *err, size_t errlen, int *sent);
 
+/* The two halves of ob_ctl_call_fd, for a caller that can use the reply
+ * line as it is (onebox-api passes syncd's status array through):
+ * ob_ctl_call_fd_line sends req and returns the reply line in *reply
+ * (malloc'd, NUL-terminated, without the newline; caller frees) — 0, or -1
+ * as ob_ctl_call_fd; ob_ctl_reply_parse reads a reply line and returns as
+ * ob_ctl_call_fd. */
+int ob_ctl_call_fd_line(int fd, const struct ob_ctl_req *req, int timeout_ms, char **reply,
+                        size_t *replylen, char *err, size_t errlen, int *sent);
+int ob_ctl_reply_parse(const char *reply, size_t len, json_t **data, char *code, size_t codelen,
+                       char *err, size_t errlen);
+
 #endif
