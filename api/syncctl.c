@@ -70,10 +70,14 @@ static void give_back(struct syncctl *sc, int fd)
         close(fd);
 }
 
-/* 0 ok, 1 syncd error (code/err), -1 unreachable/timeout/garbled (err). */
+/* 0 ok, 1 syncd error (code/err), -1 unreachable/timeout/garbled (err).
+ * With raw, a reply that starts as a success is handed back as it is
+ * (*raw, malloc'd) instead of being parsed into *data. */
 static int call(struct syncctl *sc, enum ob_ctl_op op, const char *user, const char *email,
-                json_t **data, char *code, size_t codelen, char *err, size_t errlen)
+                json_t **data, char **raw, size_t *rawlen, char *code, size_t codelen,
+                char *err, size_t errlen)
 {
+    static const char ok_start[] = "{\"ok\":true,";
     struct ob_ctl_req q;
     memset(&q, 0, sizeof q);
     q.op = op;
@@ -81,6 +85,7 @@ static int call(struct syncctl *sc, enum ob_ctl_op op, const char *user, const c
     snprintf(q.email, sizeof q.email, "%s", email ? email : "");
     int64_t deadline = ob_time_mono_ms() + sc->timeout_ms;
     *data = NULL;
+    code[0] = '\0';
     for (int attempt = 0; attempt < 2; attempt++) {
         int left = (int)(deadline - ob_time_mono_ms());
         if (left <= 0)
@@ -91,7 +96,19 @@ static int call(struct syncctl *sc, enum ob_ctl_op op, const char *user, const c
             return -1;
         }
         left = (int)(deadline - ob_time_mono_ms());
-        int rc = ob_ctl_call_fd(fd, &q, left > 0 ? left : 1, data, code, codelen, err, errlen, NULL);
+        char *line = NULL;
+        size_t len = 0;
+        int rc = ob_ctl_call_fd_line(fd, &q, left > 0 ? left : 1, &line, &len, err, errlen, NULL);
+        if (rc == 0 && raw && len >= sizeof ok_start - 1 &&
+            memcmp(line, ok_start, sizeof ok_start - 1) == 0) {
+            give_back(sc, fd);
+            *raw = line;
+            *rawlen = len;
+            return 0;
+        }
+        if (rc == 0)
+            rc = ob_ctl_reply_parse(line, len, data, code, codelen, err, errlen);
+        free(line);
         if (rc >= 0) {
             give_back(sc, fd);
             return rc;
@@ -105,11 +122,9 @@ static int call(struct syncctl *sc, enum ob_ctl_op op, const char *user, const c
     return -1;
 }
 
-int syncctl_call(struct api_req *r, enum ob_ctl_op op, const char *user,
-                 const char *email, json_t **data)
+/* Maps a call's outcome onto the REST answer; 0 only when rc is 0. */
+static int answer(struct api_req *r, enum ob_ctl_op op, int rc, const char *code, const char *err)
 {
-    char code[64], err[256] = "";
-    int rc = call(r->srv->sync, op, user, email, data, code, sizeof code, err, sizeof err);
     if (rc == 0)
         return 0;
     if (rc < 0) {
@@ -126,11 +141,38 @@ int syncctl_call(struct api_req *r, enum ob_ctl_op op, const char *user,
     return -1;
 }
 
+int syncctl_call(struct api_req *r, enum ob_ctl_op op, const char *user,
+                 const char *email, json_t **data)
+{
+    char code[64], err[256] = "";
+    int rc = call(r->srv->sync, op, user, email, data, NULL, NULL, code, sizeof code, err,
+                  sizeof err);
+    return answer(r, op, rc, code, err);
+}
+
+int syncctl_call_raw(struct api_req *r, enum ob_ctl_op op, const char *user,
+                     const char *email, char **raw, size_t *rawlen, json_t **data)
+{
+    char code[64], err[256] = "";
+    *raw = NULL;
+    int rc = call(r->srv->sync, op, user, email, data, raw, rawlen, code, sizeof code, err,
+                  sizeof err);
+    return answer(r, op, rc, code, err);
+}
+
+int syncctl_parse_raw(struct api_req *r, enum ob_ctl_op op, const char *raw, size_t rawlen,
+                      json_t **data)
+{
+    char code[64], err[256] = "";
+    int rc = ob_ctl_reply_parse(raw, rawlen, data, code, sizeof code, err, sizeof err);
+    return answer(r, op, rc, code, err);
+}
+
 int syncctl_try(struct syncctl *sc, enum ob_ctl_op op, const char *user, const char *email)
 {
     char code[64], err[256] = "";
     json_t *data = NULL;
-    int rc = call(sc, op, user, email, &data, code, sizeof code, err, sizeof err);
+    int rc = call(sc, op, user, email, &data, NULL, NULL, code, sizeof code, err, sizeof err);
     json_decref(data);
     if (rc != 0)
         ob_info("sync.sock %s (best effort): %s", ob_ctl_op_name(op), err);

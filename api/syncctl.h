@@ -30,6 +30,17 @@ void syncctl_free(struct syncctl *sc);
 int syncctl_call(struct api_req *r, enum ob_ctl_op op, const char *user,
                  const char *email, json_t **data);
 
+/* The same call for a caller that can pass syncd's reply on as it is:
+ * a success comes back unparsed in *raw (malloc'd line without the
+ * newline; caller frees), anything else as syncctl_call would give it
+ * (*data set, or -1 after answering). */
+int syncctl_call_raw(struct api_req *r, enum ob_ctl_op op, const char *user,
+                     const char *email, char **raw, size_t *rawlen, json_t **data);
+/* Parses a raw reply the caller could not use after all: 0 and *data, or
+ * -1 after answering as syncctl_call. */
+int syncctl_parse_raw(struct api_req *r, enum ob_ctl_op op, const char *raw, size_t rawlen,
+                      json_t **data);
+
 /* The same call with no answer: for best-effort side effects (stopping the
  * sync of an account being deleted).  Returns 0 on {"ok":true}, else -1. */
 int syncctl_try(struct syncctl *sc, enum ob_ctl_op op, const char *user, const char *email);
