@@ -237,6 +237,34 @@ static char *do_clients(struct sync_ctx *ctx, size_t *len)
                                      "emailAccountCount", (json_int_t)na), len);
 }
 
+#define CTL_STR_(x) #x
+#define CTL_STR(x) CTL_STR_(x)
+
+/* The status request onebox-api sends on every GET /api/sync/status —
+ * {"v":1,"op":"status","user":"ID"} exactly as ob_ctl writes it — is read
+ * without a parse tree.  An id has no quote or backslash, so a line of
+ * this shape is that object and nothing else; any other line (other ops,
+ * an email, spacing, escapes) goes through ob_ctl_req_parse. */
+static int parse_plain_status(const char *line, size_t len, struct ob_ctl_req *req)
+{
+    static const char head[] = "{\"v\":" CTL_STR(OB_PROTO_VERSION) ",\"op\":\"status\",\"user\":\"";
+    size_t hn = sizeof head - 1;
+    if (len < hn + 3 || memcmp(line, head, hn) != 0 || memcmp(line + len - 2, "\"}", 2) != 0)
+        return -1;
+    size_t n = len - hn - 2;
+    if (n >= sizeof req->user)
+        return -1;
+    memset(req, 0, sizeof *req);
+    memcpy(req->user, line + hn, n);
+    req->user[n] = '\0';
+    if (!ob_proto_valid_id(req->user, 0)) {
+        memset(req, 0, sizeof *req);
+        return -1;
+    }
+    req->op = OB_CTL_STATUS;
+    return 0;
+}
+
 char *ctl_server_handle(struct sync_ctx *ctx, struct account_db *adb, const char *line, size_t len,
                         size_t *replylen, const char *who, int *garbage)
 {
@@ -244,7 +272,8 @@ char *ctl_server_handle(struct sync_ctx *ctx, struct account_db *adb, const char
     char err[160];
     if (garbage)
         *garbage = 0;
-    if (ob_ctl_req_parse(line, len, &req, err, sizeof err) < 0) {
+    if (parse_plain_status(line, len, &req) < 0 &&
+        ob_ctl_req_parse(line, len, &req, err, sizeof err) < 0) {
         ob_warn("ctl: bad request from %s: %s; dropping the connection", who, err);
         if (garbage)
             *garbage = 1;

@@ -135,6 +135,28 @@ static void test_status_escaping_and_fresh_rows(void)
     json_decref(o);
 }
 
+/* The status line onebox-api sends is read without jansson: it must give
+ * the same answer as the same request spelled any other way, and lines
+ * that only look like it are still refused. */
+static void test_plain_status_line(void)
+{
+    json_t *a = ask("{\"v\":1,\"op\":\"status\",\"user\":\"u_c\"}");
+    json_t *b = ask("{ \"op\": \"status\", \"user\": \"u_c\", \"v\": 1 }");
+    CU_ASSERT(json_equal(a, b));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first_status(a), "email")), "c@example.com");
+    json_decref(a);
+    json_decref(b);
+    const char *bad[] = { "{\"v\":1,\"op\":\"status\",\"user\":\"u_c\\\"}",
+                          "{\"v\":1,\"op\":\"status\",\"user\":\"bad user\"}",
+                          "{\"v\":1,\"op\":\"status\",\"user\":\"\"}",
+                          "{\"v\":1,\"op\":\"status\",\"user\":\"u_c\"}x\"}" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *o = ask(bad[i]);
+        CU_ASSERT_STRING_EQUAL(err_code(o), "bad_request");
+        json_decref(o);
+    }
+}
+
 static int status_is(const char *want, const char *err_part)
 {
     json_t *o = ask("{\"op\":\"status\",\"user\":\"u_c\"}");
@@ -189,6 +211,7 @@ static const struct unit_case cases[] = {
     { "garbage and bad requests get bad_request", test_bad_requests },
     { "status, not_found and clients shapes", test_status_and_clients },
     { "status escapes strings and sees new rows", test_status_escaping_and_fresh_rows },
+    { "the plain status line answers as any other spelling", test_plain_status_line },
     { "start goes to error with backoff; stop at once", test_start_stop },
     { NULL, NULL },
 };
