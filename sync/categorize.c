@@ -344,12 +344,17 @@ static void fold(struct fbuf *b, const char *s, size_t n)
 			size_t j = i + ascii_run(u + i, n - i);
 			if (b->len + (j - i) <= b->max && fb_room(b, j - i) == 0) {
 				char *o = b->p + b->len;
+				/* Without branches (text alternates words and
+				 * spaces): every byte is stored, and the pointer
+				 * moves on unless it is a space after a space or
+				 * at the start. */
+				unsigned prev = o == b->p || o[-1] == ' ';
 				for (size_t t = i; t < j; t++) {
 					unsigned char y = fold_ascii[u[t]];
-					if (y != ' ')
-						*o++ = (char)y;
-					else if (o != b->p && o[-1] != ' ')
-						*o++ = ' ';
+					unsigned sp = y == ' ';
+					*o = (char)y;
+					o += !(sp & prev);
+					prev = sp;
 				}
 				b->len = (size_t)(o - b->p);
 				b->p[b->len] = '\0';

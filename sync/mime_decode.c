@@ -257,8 +257,17 @@ static void u8_sanitize(struct sbuf *out, const char *s, size_t n, enum san_mode
 		size_t k;
 
 		if (san_plain(u[i], mode)) {
-			/* A run of characters kept as they are goes in one copy. */
+			/* A run of characters kept as they are goes in one copy;
+			 * printable ASCII is skipped eight bytes at a time. */
 			size_t j = i + 1;
+			uint64_t lo = (mode == SAN_LINE ? 0x21 : 0x20) * 0x0101010101010101ull;
+			for (; j + 8 <= n; j += 8) {
+				uint64_t w;
+				memcpy(&w, u + j, 8);
+				if (((w - lo) & ~w & 0x8080808080808080ull) ||
+				    ((w + 0x0101010101010101ull) | w) & 0x8080808080808080ull)
+					break;
+			}
 			while (j < n && san_plain(u[j], mode))
 				j++;
 			if (space) {
