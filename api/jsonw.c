@@ -41,11 +41,6 @@ void jsonw_raw(struct jsonw *w, const char *s, size_t n)
     w->len += n;
 }
 
-void jsonw_lit(struct jsonw *w, const char *s)
-{
-    jsonw_raw(w, s, strlen(s));
-}
-
 /* Length of the valid UTF-8 sequence at s (RFC 3629 §4: no overlong forms,
  * no surrogates, nothing past U+10FFFF), or 0. */
 static size_t utf8_len(const unsigned char *s)

@@ -8,6 +8,7 @@
 #define JSONW_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct jsonw {
     char *buf;
@@ -19,7 +20,11 @@ struct jsonw {
 void jsonw_init(struct jsonw *w, size_t cap);
 /* Appends text as it is (JSON syntax the caller wrote). */
 void jsonw_raw(struct jsonw *w, const char *s, size_t n);
-void jsonw_lit(struct jsonw *w, const char *s);
+/* Inline so that a literal's length is known when compiling (no strlen). */
+static inline void jsonw_lit(struct jsonw *w, const char *s)
+{
+    jsonw_raw(w, s, strlen(s));
+}
 /* Appends s as a JSON string, quotes included. */
 void jsonw_str(struct jsonw *w, const char *s);
 /* Appends a number: an integer, or a real as jansson prints it (%.17g). */
