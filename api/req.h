@@ -12,7 +12,7 @@
 /* Sets the answer {"success":true,"data":data} (data stolen; NULL = {}). */
 void req_reply_ok(struct api_req *r, int status, json_t *data);
 /* Sets an answer already written as JSON text, the whole envelope (from
- * jsonw; text is stolen; NULL = 500 "could not build the answer"). */
+ * ob_jsonw; text is stolen; NULL = 500 "could not build the answer"). */
 void req_reply_json(struct api_req *r, int status, char *text);
 /* Sets the answer {"success":false,"error":{code,message}}; the code follows
  * from the status, one code per status as contrib/openapi.yaml lists them

@@ -7,7 +7,7 @@
  * from the request is ever spliced into SQL text. */
 #include "auth.h"
 #include "fts_query.h"
-#include "jsonw.h"
+#include "ob_jsonw.h"
 #include "ob_log.h"
 #include "ob_time.h"
 #include "req.h"
@@ -67,29 +67,29 @@ static json_t *email_json(sqlite3_stmt *st)
 }
 
 /* The same object as email_json, written straight into a page's text. */
-static void email_write(struct jsonw *w, sqlite3_stmt *st)
+static void email_write(struct ob_jsonw *w, sqlite3_stmt *st)
 {
     static const char *const keys[] = { NULL, "userId", NULL, "subject", "from", "to", "date",
                                         "body", "folder", "email", "category" };
-    jsonw_lit(w, "{\"id\":");
-    jsonw_int(w, sqlite3_column_int64(st, 0));
+    ob_jsonw_lit(w, "{\"id\":");
+    ob_jsonw_int(w, sqlite3_column_int64(st, 0));
     for (int i = 1; i <= 10; i++) {
-        jsonw_lit(w, ",\"");
-        jsonw_lit(w, i == 2 ? "uid" : keys[i]);
-        jsonw_lit(w, "\":");
+        ob_jsonw_lit(w, ",\"");
+        ob_jsonw_lit(w, i == 2 ? "uid" : keys[i]);
+        ob_jsonw_lit(w, "\":");
         if (i == 2)
-            jsonw_int(w, sqlite3_column_int64(st, 2));
+            ob_jsonw_int(w, sqlite3_column_int64(st, 2));
         else
-            jsonw_str(w, col(st, i));
+            ob_jsonw_str(w, col(st, i));
     }
-    jsonw_lit(w, ",\"categoryConfidence\":");
-    jsonw_real(w, sqlite3_column_double(st, 11));
-    jsonw_lit(w, ",\"categorizedAt\":");
+    ob_jsonw_lit(w, ",\"categoryConfidence\":");
+    ob_jsonw_real(w, sqlite3_column_double(st, 11));
+    ob_jsonw_lit(w, ",\"categorizedAt\":");
     if (sqlite3_column_type(st, 12) == SQLITE_NULL)
-        jsonw_lit(w, "null");
+        ob_jsonw_lit(w, "null");
     else
-        jsonw_str(w, col(st, 12));
-    jsonw_lit(w, "}");
+        ob_jsonw_str(w, col(st, 12));
+    ob_jsonw_lit(w, "}");
 }
 
 struct filters {
@@ -169,9 +169,9 @@ static void bind_filters(sqlite3_stmt *st, const struct api_req *r, const struct
  * row means there is a next page). */
 static int reply_page(struct api_req *r, sqlite3_stmt *st, const struct filters *f)
 {
-    struct jsonw w;
-    jsonw_init(&w, 16384);
-    jsonw_lit(&w, "{\"success\":true,\"data\":{\"emails\":[");
+    struct ob_jsonw w;
+    ob_jsonw_init(&w, 16384, SIZE_MAX);   /* at most LIMIT_MAX rows */
+    ob_jsonw_lit(&w, "{\"success\":true,\"data\":{\"emails\":[");
     int rc, more = 0;
     long n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -180,24 +180,24 @@ static int reply_page(struct api_req *r, sqlite3_stmt *st, const struct filters 
             break;
         }
         if (n++)
-            jsonw_lit(&w, ",");
+            ob_jsonw_lit(&w, ",");
         email_write(&w, st);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        free(jsonw_finish(&w));
+        free(ob_jsonw_finish(&w, NULL));
         return rc;
     }
-    jsonw_lit(&w, "],\"limit\":");
-    jsonw_int(&w, f->limit);
-    jsonw_lit(&w, ",\"offset\":");
-    jsonw_int(&w, f->offset);
-    jsonw_lit(&w, ",\"nextOffset\":");
+    ob_jsonw_lit(&w, "],\"limit\":");
+    ob_jsonw_int(&w, f->limit);
+    ob_jsonw_lit(&w, ",\"offset\":");
+    ob_jsonw_int(&w, f->offset);
+    ob_jsonw_lit(&w, ",\"nextOffset\":");
     if (more)
-        jsonw_int(&w, f->offset + f->limit);
+        ob_jsonw_int(&w, f->offset + f->limit);
     else
-        jsonw_lit(&w, "null");
-    jsonw_lit(&w, "}}");
-    req_reply_json(r, 200, jsonw_finish(&w));
+        ob_jsonw_lit(&w, "null");
+    ob_jsonw_lit(&w, "}}");
+    req_reply_json(r, 200, ob_jsonw_finish(&w, NULL));
     return 0;
 }
 

@@ -7,8 +7,8 @@
  * browsers see the change even before syncd reports its next state. */
 #include "auth.h"
 #include "jsonv.h"
-#include "jsonw.h"
 #include "ob_json.h"
+#include "ob_jsonw.h"
 #include "ob_log.h"
 #include "ob_outbox.h"
 #include "ob_store.h"
@@ -128,15 +128,15 @@ static void reply_status(struct api_req *r, json_t *statuses, const char *user,
     if (!email) {
         /* the envelope around syncd's array, written once: no second tree */
         char *arr = statuses ? json_dumps(statuses, JSON_COMPACT) : NULL;
-        struct jsonw w;
-        jsonw_init(&w, 256);
-        jsonw_lit(&w, "{\"success\":true,\"data\":{\"status\":");
-        jsonw_lit(&w, arr ? arr : "[]");
-        jsonw_lit(&w, ",\"isArray\":true}}");
+        struct ob_jsonw w;
+        ob_jsonw_init(&w, 256, SIZE_MAX);
+        ob_jsonw_lit(&w, "{\"success\":true,\"data\":{\"status\":");
+        ob_jsonw_lit(&w, arr ? arr : "[]");
+        ob_jsonw_lit(&w, ",\"isArray\":true}}");
         if (statuses && !arr)
             w.failed = 1;
         free(arr);
-        req_reply_json(r, 200, jsonw_finish(&w));
+        req_reply_json(r, 200, ob_jsonw_finish(&w, NULL));
         return;
     }
     json_t *e = statuses ? find_entry(statuses, email) : NULL;
@@ -163,12 +163,12 @@ static int reply_status_raw(struct api_req *r, const char *raw, size_t len)
     if (len < hn + 4 || memcmp(raw, head, hn) != 0 || memcmp(raw + len - 2, "}}", 2) != 0 ||
         raw[hn] != '[' || !jsonv_valid(raw + hn, len - hn - 2))
         return -1;
-    struct jsonw w;
-    jsonw_init(&w, len + 64);
-    jsonw_lit(&w, "{\"success\":true,\"data\":{\"status\":");
-    jsonw_raw(&w, raw + hn, len - hn - 2);
-    jsonw_lit(&w, ",\"isArray\":true}}");
-    req_reply_json(r, 200, jsonw_finish(&w));
+    struct ob_jsonw w;
+    ob_jsonw_init(&w, len + 64, SIZE_MAX);
+    ob_jsonw_lit(&w, "{\"success\":true,\"data\":{\"status\":");
+    ob_jsonw_raw(&w, raw + hn, len - hn - 2);
+    ob_jsonw_lit(&w, ",\"isArray\":true}}");
+    req_reply_json(r, 200, ob_jsonw_finish(&w, NULL));
     return 0;
 }
 

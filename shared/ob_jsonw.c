@@ -1,28 +1,43 @@
-/* jsonw: JSON text writer; see jsonw.h. */
-#include "jsonw.h"
+/* ob_jsonw: JSON text writer (RFC 8259); see ob_jsonw.h. */
+#include "ob_jsonw.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void jsonw_init(struct jsonw *w, size_t cap)
+/* The largest buffer: the ceiling and its NUL (no overflow at SIZE_MAX). */
+static size_t top(const struct ob_jsonw *w)
+{
+    return w->max == SIZE_MAX ? SIZE_MAX : w->max + 1;
+}
+
+void ob_jsonw_init(struct ob_jsonw *w, size_t cap, size_t max)
 {
     w->len = 0;
+    w->max = max;
     w->cap = cap ? cap : 256;
+    if (w->cap > top(w))
+        w->cap = top(w);
     w->buf = malloc(w->cap);
     w->failed = !w->buf;
 }
 
-static int reserve(struct jsonw *w, size_t n)
+static int reserve(struct ob_jsonw *w, size_t n)
 {
     if (w->failed)
         return -1;
+    size_t t = top(w);
+    if (n >= t - w->len) {   /* past the ceiling */
+        w->failed = 1;
+        return -1;
+    }
     if (w->len + n + 1 <= w->cap)
         return 0;
     size_t cap = w->cap;
     while (w->len + n + 1 > cap)
-        cap *= 2;
+        cap = cap > t / 2 ? t : cap * 2;
     char *nb = realloc(w->buf, cap);
     if (!nb) {
         w->failed = 1;
@@ -33,7 +48,7 @@ static int reserve(struct jsonw *w, size_t n)
     return 0;
 }
 
-void jsonw_raw(struct jsonw *w, const char *s, size_t n)
+void ob_jsonw_raw(struct ob_jsonw *w, const char *s, size_t n)
 {
     if (reserve(w, n) < 0)
         return;
@@ -59,11 +74,11 @@ static size_t utf8_len(const unsigned char *s)
     return 0;
 }
 
-void jsonw_str(struct jsonw *w, const char *str)
+void ob_jsonw_str(struct ob_jsonw *w, const char *str)
 {
     static const char hex[] = "0123456789ABCDEF";   /* as jansson writes it */
     const unsigned char *s = (const unsigned char *)str, *run = s;
-    jsonw_raw(w, "\"", 1);
+    ob_jsonw_raw(w, "\"", 1);
     while (*s) {
         unsigned char c = *s;
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
@@ -77,7 +92,7 @@ void jsonw_str(struct jsonw *w, const char *str)
                 continue;
             }
         }
-        jsonw_raw(w, (const char *)run, (size_t)(s - run));
+        ob_jsonw_raw(w, (const char *)run, (size_t)(s - run));
         char esc[8] = "\\";
         size_t en = 2;
         switch (c) {
@@ -98,24 +113,24 @@ void jsonw_str(struct jsonw *w, const char *str)
             }
             en = 6;
         }
-        jsonw_raw(w, esc, en);
+        ob_jsonw_raw(w, esc, en);
         run = ++s;
     }
-    jsonw_raw(w, (const char *)run, (size_t)(s - run));
-    jsonw_raw(w, "\"", 1);
+    ob_jsonw_raw(w, (const char *)run, (size_t)(s - run));
+    ob_jsonw_raw(w, "\"", 1);
 }
 
-void jsonw_int(struct jsonw *w, long long v)
+void ob_jsonw_int(struct ob_jsonw *w, long long v)
 {
     char b[32];
     int n = snprintf(b, sizeof b, "%lld", v);
-    jsonw_raw(w, b, (size_t)n);
+    ob_jsonw_raw(w, b, (size_t)n);
 }
 
-void jsonw_real(struct jsonw *w, double v)
+void ob_jsonw_real(struct ob_jsonw *w, double v)
 {
     if (!isfinite(v)) {   /* JSON has no NaN or infinity */
-        jsonw_raw(w, "null", 4);
+        ob_jsonw_raw(w, "null", 4);
         return;
     }
     char b[40];
@@ -141,10 +156,10 @@ void jsonw_real(struct jsonw *w, double v)
         memmove(start, end, strlen(end) + 1);
         n = (int)strlen(b);
     }
-    jsonw_raw(w, b, (size_t)n);
+    ob_jsonw_raw(w, b, (size_t)n);
 }
 
-char *jsonw_finish(struct jsonw *w)
+char *ob_jsonw_finish(struct ob_jsonw *w, size_t *len)
 {
     if (w->failed) {
         free(w->buf);
@@ -152,6 +167,8 @@ char *jsonw_finish(struct jsonw *w)
         return NULL;
     }
     w->buf[w->len] = '\0';
+    if (len)
+        *len = w->len;
     char *s = w->buf;
     w->buf = NULL;
     return s;

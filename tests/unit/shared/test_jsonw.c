@@ -1,9 +1,10 @@
-/* test_jsonw: the hand-written JSON of large answers (jsonw.c) reads back
- * as the same values and matches jansson's own dump byte for byte for
- * valid UTF-8 — quotes, backslashes, control bytes, multi-byte text, reals
- * — and turns bytes that are not UTF-8 into U+FFFD instead of failing. */
+/* test_jsonw: the hand-written JSON of ob_jsonw reads back as the same
+ * values and matches jansson's own dump byte for byte for valid UTF-8 —
+ * quotes, backslashes, control bytes, multi-byte text, reals — turns bytes
+ * that are not UTF-8 into U+FFFD instead of failing, and fails cleanly
+ * past its ceiling. */
 #include "../unit.h"
-#include "../../../api/jsonw.h"
+#include "ob_jsonw.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -11,10 +12,10 @@
 
 static char *written_str(const char *s)
 {
-    struct jsonw w;
-    jsonw_init(&w, 4);   /* small on purpose: every append grows it */
-    jsonw_str(&w, s);
-    return jsonw_finish(&w);
+    struct ob_jsonw w;
+    ob_jsonw_init(&w, 4, SIZE_MAX);   /* small on purpose: every append grows it */
+    ob_jsonw_str(&w, s);
+    return ob_jsonw_finish(&w, NULL);
 }
 
 static void test_strings_match_jansson(void)
@@ -63,33 +64,58 @@ static void test_numbers_match_jansson(void)
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
         json_t *j = json_real(reals[i]);
         char *want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        struct jsonw w;
-        jsonw_init(&w, 0);
-        jsonw_real(&w, reals[i]);
-        char *got = jsonw_finish(&w);
+        struct ob_jsonw w;
+        ob_jsonw_init(&w, 0, SIZE_MAX);
+        ob_jsonw_real(&w, reals[i]);
+        char *got = ob_jsonw_finish(&w, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(got);
         CU_ASSERT_STRING_EQUAL(got, want);
         free(want);
         free(got);
         json_decref(j);
     }
-    struct jsonw w;
-    jsonw_init(&w, 0);
-    jsonw_lit(&w, "[");
-    jsonw_int(&w, -9223372036854775807LL - 1);
-    jsonw_lit(&w, ",");
-    jsonw_int(&w, 42);
-    jsonw_lit(&w, "]");
-    char *got = jsonw_finish(&w);
+    struct ob_jsonw w;
+    ob_jsonw_init(&w, 0, SIZE_MAX);
+    ob_jsonw_lit(&w, "[");
+    ob_jsonw_int(&w, -9223372036854775807LL - 1);
+    ob_jsonw_lit(&w, ",");
+    ob_jsonw_int(&w, 42);
+    ob_jsonw_lit(&w, "]");
+    char *got = ob_jsonw_finish(&w, NULL);
     CU_ASSERT_STRING_EQUAL(got, "[-9223372036854775808,42]");
     free(got);
+}
+
+static void test_ceiling(void)
+{
+    struct ob_jsonw w;
+    size_t len = 0;
+    ob_jsonw_init(&w, 2, 8);   /* exactly at the ceiling passes */
+    ob_jsonw_lit(&w, "[");
+    ob_jsonw_str(&w, "abcd");
+    ob_jsonw_lit(&w, "]");
+    char *got = ob_jsonw_finish(&w, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_STRING_EQUAL(got, "[\"abcd\"]");
+    CU_ASSERT_EQUAL(len, 8);
+    free(got);
+    ob_jsonw_init(&w, 64, 8);   /* one byte over does not, whatever the first capacity */
+    ob_jsonw_lit(&w, "[");
+    ob_jsonw_str(&w, "abcde");
+    ob_jsonw_lit(&w, "]");
+    CU_ASSERT_PTR_NULL(ob_jsonw_finish(&w, &len));
+    ob_jsonw_init(&w, 0, SIZE_MAX);   /* a part the caller could not produce */
+    ob_jsonw_lit(&w, "[]");
+    w.failed = 1;
+    CU_ASSERT_PTR_NULL(ob_jsonw_finish(&w, NULL));
 }
 
 static const struct unit_case cases[] = {
     { "strings match jansson's dump", test_strings_match_jansson },
     { "bytes that are not UTF-8 become U+FFFD", test_bad_utf8_replaced },
     { "numbers match jansson's dump", test_numbers_match_jansson },
+    { "past the ceiling the text fails", test_ceiling },
     { NULL, NULL },
 };
 
-UNIT_MAIN("api jsonw", cases)
+UNIT_MAIN("jsonw", cases)
