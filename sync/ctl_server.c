@@ -16,6 +16,7 @@
 #include "account.h"
 #include "account_db.h"
 #include "ob_ctl.h"
+#include "ob_jsonw.h"
 #include "ob_linebuf.h"
 #include "ob_log.h"
 #include "ob_sock.h"
@@ -54,60 +55,13 @@ struct ctl_server {
 
 /* --- request handling ---------------------------------------------------- */
 
-/* The status reply is written straight into a buffer: it is asked for on
- * every GET /api/sync/status, and building a jansson tree per row only to
- * serialize it again cost more than the lookup.  Accounts in the registry
- * still go through account_status_json (one rule for their state). */
-struct out {
-    char *buf;
-    size_t len, cap;
-    int failed;
-};
-
-static void out_put(struct out *o, const char *s, size_t n)
-{
-    if (o->failed)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap * 2 + n + 1;
-        char *nb = cap <= OB_PROTO_MAX_LINE + 1 ? realloc(o->buf, cap) : NULL;
-        if (!nb) {
-            o->failed = 1;
-            return;
-        }
-        o->buf = nb;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-}
-
-static void out_lit(struct out *o, const char *s)
-{
-    out_put(o, s, strlen(s));
-}
-
-/* A JSON string (RFC 8259 §7): quotes, backslashes and control bytes
- * escaped; other bytes copied as they are (the columns hold UTF-8). */
-static void out_str(struct out *o, const char *s)
-{
-    out_put(o, "\"", 1);
-    const char *run = s;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        out_put(o, run, (size_t)(s - run));
-        char esc[8];
-        snprintf(esc, sizeof esc, c == '"' || c == '\\' ? "\\%c" : "\\u%04x", c);
-        out_lit(o, esc);
-        run = s + 1;
-    }
-    out_put(o, run, (size_t)(s - run));
-    out_put(o, "\"", 1);
-}
-
-static void row_status(struct out *o, struct sync_ctx *ctx, const struct account_row *r)
+/* The status reply is written straight into an ob_jsonw: it is asked for
+ * on every GET /api/sync/status, and building a jansson tree per row only
+ * to serialize it again cost more than the lookup.  The columns hold UTF-8;
+ * a byte that is not becomes U+FFFD, so the line always parses.  Accounts
+ * in the registry still go through account_status_json (one rule for their
+ * state). */
+static void row_status(struct ob_jsonw *o, struct sync_ctx *ctx, const struct account_row *r)
 {
     struct account *a = registry_find(ctx->reg, r->user, r->email);
     if (a) {
@@ -117,20 +71,20 @@ static void row_status(struct out *o, struct sync_ctx *ctx, const struct account
         if (!s)
             o->failed = 1;
         else
-            out_lit(o, s);
+            ob_jsonw_lit(o, s);
         free(s);
         return;
     }
-    out_lit(o, "{\"userId\":");
-    out_str(o, r->user);
-    out_lit(o, ",\"email\":");
-    out_str(o, r->email);
-    out_lit(o, ",\"status\":\"stopped\",\"lastSync\":");
+    ob_jsonw_lit(o, "{\"userId\":");
+    ob_jsonw_str(o, r->user);
+    ob_jsonw_lit(o, ",\"email\":");
+    ob_jsonw_str(o, r->email);
+    ob_jsonw_lit(o, ",\"status\":\"stopped\",\"lastSync\":");
     if (r->last_sync[0])
-        out_str(o, r->last_sync);
+        ob_jsonw_str(o, r->last_sync);
     else
-        out_lit(o, "null");
-    out_lit(o, "}");
+        ob_jsonw_lit(o, "null");
+    ob_jsonw_lit(o, "}");
 }
 
 static char *reply_status(json_t *arr, size_t *len)
@@ -188,24 +142,20 @@ static char *do_status(struct sync_ctx *ctx, struct account_db *adb,
         free(rows);
         return ob_ctl_reply_err("not_found", "no such account", len);
     }
-    struct out o = { malloc(512), 0, 512, 0 };
-    if (!o.buf)
-        o.failed = 1;
-    out_lit(&o, "{\"ok\":true,\"data\":{\"status\":[");
+    struct ob_jsonw o;
+    ob_jsonw_init(&o, 512, OB_PROTO_MAX_LINE);
+    ob_jsonw_lit(&o, "{\"ok\":true,\"data\":{\"status\":[");
     for (long i = 0; i < n; i++) {
         if (i)
-            out_lit(&o, ",");
+            ob_jsonw_lit(&o, ",");
         row_status(&o, ctx, &rows[i]);
     }
-    out_lit(&o, "]}}\n");
+    ob_jsonw_lit(&o, "]}}\n");
     free(rows);
-    if (o.failed) {
-        free(o.buf);
+    char *line = ob_jsonw_finish(&o, len);
+    if (!line)
         return ob_ctl_reply_err("internal", "status reply too large or out of memory", len);
-    }
-    o.buf[o.len] = '\0';
-    *len = o.len;
-    return o.buf;
+    return line;
 }
 
 static char *do_clients(struct sync_ctx *ctx, size_t *len)

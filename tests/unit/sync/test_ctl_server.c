@@ -98,7 +98,7 @@ static void test_status_and_clients(void)
 }
 
 /* The status line is written by hand: strings that need escaping come
- * back intact, accounts appear in id order, and an account added between
+ * back intact (bytes that are not UTF-8 as U+FFFD), accounts appear in id order, and an account added between
  * two calls shows up (the kept statements see new rows). */
 static void test_status_escaping_and_fresh_rows(void)
 {
@@ -132,7 +132,15 @@ static void test_status_escaping_and_fresh_rows(void)
     sqlite3_exec(db, "DELETE FROM accounts WHERE user_id = 'u_q'", NULL, NULL, NULL);
     o = ask("{\"op\":\"status\",\"user\":\"u_q\",\"email\":\"second@example.com\"}");
     CU_ASSERT_STRING_EQUAL(err_code(o), "not_found");
+    json_decref(o);    /* a column that is not UTF-8 still gives a line that parses */
+    sqlite3_exec(db, "INSERT INTO accounts (user_id, email, imap_host, imap_port, security, username,"
+                     " auth, created_at) VALUES ('u_q', CAST(X'61FF40782E636F6D' AS TEXT), 'h', 1,"
+                     " 'plain', 'q', 'password', '2026-01-01T00:00:00.000Z');", NULL, NULL, NULL);
+    o = ask("{\"op\":\"status\",\"user\":\"u_q\"}");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first_status(o), "email")),
+                           "a\xef\xbf\xbd@x.com");
     json_decref(o);
+    sqlite3_exec(db, "DELETE FROM accounts WHERE user_id = 'u_q'", NULL, NULL, NULL);
 }
 
 /* The status line onebox-api sends is read without jansson: it must give
