@@ -1,6 +1,7 @@
 /* ob_ctl: sync.sock framing and client; see ob_ctl.h. */
 #include "ob_ctl.h"
 #include "ob_json.h"
+#include "ob_jsonw.h"
 #include "ob_sock.h"
 #include "ob_time.h"
 
@@ -70,58 +71,33 @@ char *ob_ctl_reply_err(const char *code, const char *message, size_t *len)
                                  ob_json_err_obj(code, message)), len);
 }
 
-/* Appends s as a JSON string (RFC 8259 §7) to buf; -1 when it does not fit. */
-static int put_json_str(char *buf, size_t cap, size_t *n, const char *s)
+/* The longest request line: the user and email escaped at their longest
+ * (six bytes a byte) and the frame; a longer one is refused. */
+#define CTL_REQ_MAX (6 * (OB_PROTO_ID_MAX + OB_PROTO_EMAIL_MAX) + 64)
+
+/* The request line, written with ob_jsonw: it goes out on every REST call
+ * that asks syncd, and a jansson tree for three fields cost more than the
+ * exchange around it.  A status request for a user comes out exactly as
+ * syncd's fast path reads it: {"v":1,"op":"status","user":"ID"}.  Returns
+ * the line (caller frees) and its length, or NULL. */
+static char *request_line(const struct ob_ctl_req *req, size_t *len)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (*n + 1 >= cap)
-        return -1;
-    buf[(*n)++] = '"';
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (*n + 8 >= cap)
-            return -1;
-        if (c == '"' || c == '\\') {
-            buf[(*n)++] = '\\';
-            buf[(*n)++] = (char)c;
-        } else if (c < 0x20) {
-            memcpy(buf + *n, "\\u00", 4);
-            buf[*n + 4] = hex[c >> 4];
-            buf[*n + 5] = hex[c & 15];
-            *n += 6;
-        } else {
-            buf[(*n)++] = (char)c;
-        }
+    struct ob_jsonw w;
+    ob_jsonw_init(&w, 256, CTL_REQ_MAX);
+    ob_jsonw_lit(&w, "{\"v\":");
+    ob_jsonw_int(&w, OB_PROTO_VERSION);
+    ob_jsonw_lit(&w, ",\"op\":");
+    ob_jsonw_str(&w, ob_ctl_op_name(req->op));
+    if (req->user[0]) {
+        ob_jsonw_lit(&w, ",\"user\":");
+        ob_jsonw_str(&w, req->user);
     }
-    buf[(*n)++] = '"';
-    return 0;
-}
-
-/* Appends ,"key":"value" to buf; -1 when it does not fit. */
-static int put_field(char *buf, size_t cap, size_t *n, const char *key, const char *value)
-{
-    int k = snprintf(buf + *n, cap - *n, ",\"%s\":", key);
-    if (k < 0 || (size_t)k >= cap - *n)
-        return -1;
-    *n += (size_t)k;
-    return put_json_str(buf, cap, n, value);
-}
-
-/* The request line, written by hand into buf: it goes out on every REST
- * call that asks syncd, and a jansson tree for three fields cost more
- * than the exchange around it.  Returns its length, or 0 if it does not fit. */
-static size_t request_line(const struct ob_ctl_req *req, char *buf, size_t cap)
-{
-    int k = snprintf(buf, cap, "{\"v\":%d,\"op\":\"%s\"", OB_PROTO_VERSION,
-                     ob_ctl_op_name(req->op));
-    if (k < 0 || (size_t)k >= cap)
-        return 0;
-    size_t n = (size_t)k;
-    if ((req->user[0] && put_field(buf, cap, &n, "user", req->user) < 0) ||
-        (req->email[0] && put_field(buf, cap, &n, "email", req->email) < 0) || n + 3 > cap)
-        return 0;
-    memcpy(buf + n, "}\n", 3);
-    return n + 2;
+    if (req->email[0]) {
+        ob_jsonw_lit(&w, ",\"email\":");
+        ob_jsonw_str(&w, req->email);
+    }
+    ob_jsonw_lit(&w, "}\n");
+    return ob_jsonw_finish(&w, len);
 }
 
 /* Reads one line within the deadline into a malloc'd buffer. */
@@ -173,10 +149,11 @@ int ob_ctl_call_fd_line(int fd, const struct ob_ctl_req *req, int timeout_ms, ch
     if (sent)
         *sent = 0;
     int64_t deadline = ob_time_mono_ms() + timeout_ms;
-    /* the escaped user and email at their longest, plus the frame */
-    char line[6 * (OB_PROTO_ID_MAX + OB_PROTO_EMAIL_MAX) + 64];
-    size_t len = request_line(req, line, sizeof line);
-    if (!len || ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) < 0) {
+    size_t len = 0;
+    char *line = request_line(req, &len);
+    int rc = line ? ob_sock_write_all(fd, line, len, (int)(deadline - ob_time_mono_ms())) : -1;
+    free(line);
+    if (rc < 0) {
         snprintf(err, errlen, "could not send to the sync service");
         return -1;
     }
