@@ -20,6 +20,8 @@
  */
 #include "categorize.h"
 
+#include "ascii_run.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -309,22 +311,6 @@ static const unsigned char fold_ascii[128] = {
 #undef FA16
 #undef FA4
 };
-
-/* Length of the leading run of ASCII bytes of u[0..n), eight at a time. */
-static size_t ascii_run(const unsigned char *u, size_t n)
-{
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, u + i, 8);
-		if (w & 0x8080808080808080ull)
-			break;
-	}
-	while (i < n && u[i] < 0x80)
-		i++;
-	return i;
-}
 
 /* Appends the folded form of s[0..n) to b; whitespace runs become one space
  * and no space is written at the start of b or after another space. */

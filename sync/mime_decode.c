@@ -19,6 +19,8 @@
  */
 #include "mime_decode.h"
 
+#include "ascii_run.h"
+
 #include <libetpan/libetpan.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,25 +161,9 @@ static size_t u8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	return 0;
 }
 
-/* Length of the leading run of ASCII bytes of s[0..n), eight at a time. */
-static size_t ascii_prefix(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		if (w & 0x8080808080808080ull)
-			break;
-	}
-	while (i < n && (unsigned char)s[i] < 0x80)
-		i++;
-	return i;
-}
-
 static int has_8bit(const char *s, size_t n)
 {
-	return ascii_prefix(s, n) < n;
+	return ascii_run(s, n) < n;
 }
 
 static int u8_valid(const char *s, size_t n)
@@ -185,10 +171,10 @@ static int u8_valid(const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	uint32_t cp;
 
-	for (size_t i = ascii_prefix(s, n); i < n;) {
+	for (size_t i = ascii_run(s, n); i < n;) {
 		size_t k;
 		if (u[i] < 0x80) {
-			i += ascii_prefix(s + i, n - i);
+			i += ascii_run(s + i, n - i);
 			continue;
 		}
 		k = u8_seq(u + i, n - i, &cp);
