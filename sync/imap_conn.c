@@ -483,7 +483,9 @@ int imap_conn_idle(struct account *a, char *err, size_t errlen)
     if (!is_ok(r)) {
         fail(a, r, "IDLE", err, errlen);
         imap_log_end(a, err);
-        if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE) {
+        /* A stop shuts the socket under the waiting IDLE: that is no
+         * fault of the server's. */
+        if ((r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE) && account_wanted(a)) {
             /* libetpan 1.9.4 hangs on data before "+ idling" (pitfall 2):
              * after one such failure this account polls instead. */
             a->no_idle = 1;
