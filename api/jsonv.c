@@ -1,6 +1,8 @@
 /* jsonv: JSON well-formedness check; see jsonv.h. */
 #include "jsonv.h"
 
+#include "ob_utf8.h"
+
 #include <string.h>
 
 struct scan {
@@ -16,26 +18,6 @@ static void skip_ws(struct scan *s)
 static int is_hex(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* A UTF-8 sequence of 2-4 bytes at p (no overlong forms, surrogates or
- * code points past U+10FFFF): its length, or 0. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    size_t left = (size_t)(end - p);
-    unsigned c = p[0];
-    if (c >= 0xc2 && c <= 0xdf)
-        return left >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        return left >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        return left >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
-               (p[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
 }
 
 static int string(struct scan *s)
@@ -66,7 +48,7 @@ static int string(struct scan *s)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(s->p, s->end);
+            size_t n = ob_utf8_seq(s->p, (size_t)(s->end - s->p));
             if (!n)
                 return 0;
             s->p += n;

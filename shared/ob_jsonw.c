@@ -1,5 +1,6 @@
 /* ob_jsonw: JSON text writer (RFC 8259); see ob_jsonw.h. */
 #include "ob_jsonw.h"
+#include "ob_utf8.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -56,24 +57,6 @@ void ob_jsonw_raw(struct ob_jsonw *w, const char *s, size_t n)
     w->len += n;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629 §4: no overlong forms,
- * no surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
 void ob_jsonw_str(struct ob_jsonw *w, const char *str)
 {
     static const char hex[] = "0123456789ABCDEF";   /* as jansson writes it */
@@ -86,7 +69,7 @@ void ob_jsonw_str(struct ob_jsonw *w, const char *str)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_len(s);   /* stops at the NUL: continuation checks fail on it */
+            size_t n = ob_utf8_seq(s, SIZE_MAX);   /* stops at the NUL */
             if (n) {
                 s += n;
                 continue;

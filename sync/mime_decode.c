@@ -21,6 +21,8 @@
 
 #include "ascii_run.h"
 
+#include "ob_utf8.h"
+
 #include <libetpan/libetpan.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,38 +129,28 @@ static char *sb_take(struct sbuf *b)
 /* ------------------------------------------------------------------------ */
 /* UTF-8 validation and sanitising. */
 
-/* Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF) at s[0..n), or 0. */
+/* Length of the well-formed UTF-8 sequence at s[0..n) (ob_utf8_seq), or 0,
+ * and its code point in *cp. */
 static size_t u8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	unsigned char c = s[0];
+	size_t k = ob_utf8_seq(s, n);
 
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		if (n < 2 || (s[1] & 0xC0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x1F) << 6) | (s[1] & 0x3F);
-		return 2;
-	}
-	if (c >= 0xE0 && c <= 0xEF) {
-		unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-		if (n < 3 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+	switch (k) {
+	case 1:
+		*cp = s[0];
+		break;
+	case 2:
+		*cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
+		break;
+	case 3:
+		*cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+		break;
+	case 4:
+		*cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
 		      ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-		return 4;
+		break;
 	}
-	return 0;
+	return k;
 }
 
 static int has_8bit(const char *s, size_t n)
