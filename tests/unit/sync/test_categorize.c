@@ -330,31 +330,25 @@ static void test_corpus(void)
 	}
 }
 
+static const struct unit_case cases[] = {
+	{ "bad rules files are refused with a line number", test_rules_errors },
+	{ "matching semantics", test_matching },
+	{ "labelled corpus meets the floors", test_corpus },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
 	const char *src = getenv("ONEBOX_SRC");
 	char path[4200], err[512];
-	CU_pSuite s;
-	unsigned failed;
+	int rc;
 
 	snprintf(root, sizeof root, "%s", src && *src ? src : ".");
 	snprintf(path, sizeof path, "%s/contrib/categories.rules", root);
 	rules = cat_rules_load(path, err, sizeof err);
 	if (!rules)
 		fprintf(stderr, "cannot load rules: %s\n", err);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("categorize", NULL, NULL);
-	if (!s || !CU_add_test(s, "bad rules files are refused with a line number", test_rules_errors) ||
-	    !CU_add_test(s, "matching semantics", test_matching) ||
-	    !CU_add_test(s, "labelled corpus meets the floors", test_corpus)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = unit_run("categorize", cases);
 	cat_rules_free(rules);
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -9,6 +9,7 @@
  * key. The stub is stopped by its PID. Run from the repo root or set
  * ONEBOX_SRC.
  */
+#include "../unit.h"
 #include <CUnit/Basic.h>
 #include <jansson.h>
 #include <signal.h>
@@ -227,31 +228,22 @@ static void test_request_and_parse(void)
 	CU_ASSERT_PTR_NULL(cat_llm_request_json(&cfg, &msg));
 }
 
+static const struct unit_case cases[] = {
+	{ "request building and reply parsing", test_request_and_parse },
+	{ "OpenAI-compatible backend on 127.0.0.1", test_backend },
+	{ "refusals and connection errors", test_refusals },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
-	CU_pSuite s;
-	unsigned failed;
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	init_msg();
 	if (stub_start() < 0)
 		stub_stop();
-	if (CU_initialize_registry() != CUE_SUCCESS) {
-		stub_stop();
-		return 1;
-	}
-	s = CU_add_suite("categorize_llm", NULL, NULL);
-	if (!s || !CU_add_test(s, "request building and reply parsing", test_request_and_parse) ||
-	    !CU_add_test(s, "OpenAI-compatible backend on 127.0.0.1", test_backend) ||
-	    !CU_add_test(s, "refusals and connection errors", test_refusals)) {
-		CU_cleanup_registry();
-		stub_stop();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	rc = unit_run("categorize_llm", cases);
 	stub_stop();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -466,25 +466,17 @@ static void test_api_edges(void)
 	CU_ASSERT_PTR_NULL(mime_hdr_name(MIME_H_COUNT));
 }
 
+static const struct unit_case cases[] = {
+	{ "sample messages (tests/data/mime)", test_cases },
+	{ "mutated samples never crash", test_mutations },
+	{ "API edges", test_api_edges },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
 	const char *root = getenv("ONEBOX_SRC");
-	CU_pSuite s;
-	unsigned failed;
 
 	snprintf(data_dir, sizeof data_dir, "%s/tests/data/mime", root && *root ? root : ".");
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("mime_decode", NULL, NULL);
-	if (!s || !CU_add_test(s, "sample messages (tests/data/mime)", test_cases) ||
-	    !CU_add_test(s, "mutated samples never crash", test_mutations) ||
-	    !CU_add_test(s, "API edges", test_api_edges)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return unit_run("mime_decode", cases);
 }
