@@ -21,6 +21,8 @@
  *   nostarttls      no STARTTLS capability (a STARTTLS account must refuse)
  *   badfetch        the body of UID 2 comes back unparsable
  *   status_empty    SELECT also sends "* STATUS INBOX ()" (CVE-2022-4121) */
+#include "tool_listen.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -306,11 +308,8 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])) };
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 4) < 0) {
+    int ls = tool_listen_loopback(argv[1], 4);
+    if (ls < 0) {
         perror("imap_fake: listen");
         return 1;
     }

@@ -10,6 +10,8 @@
  * never a secret.
  *
  *   sync_token_server PORT CLIENT_ID CLIENT_SECRET REFRESH_FILE ACCESS_FILE EXPIRES_IN */
+#include "tool_listen.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -125,11 +127,8 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])) };
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 16) < 0) {
+    int ls = tool_listen_loopback(argv[1], 16);
+    if (ls < 0) {
         perror("sync_token_server: listen");
         return 1;
     }
