@@ -176,8 +176,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "genmail: message %ld too long\n", i);
             return 1;
         }
+        /* ,W= is the size with CRLF line ends (RFC822.SIZE), which Dovecot's
+         * own delivery puts in the name so that it never reads a file to
+         * answer RFC822.SIZE; a Maildir it filled looks like this. */
+        long lines = 0;
+        for (int k = 0; k < n; k++)
+            lines += msg[k] == '\n';
         char path[4096];
-        snprintf(path, sizeof path, "%s/new/1767225600.M%ldP1.bench,S=%d", argv[1], i, n);
+        snprintf(path, sizeof path, "%s/new/1767225600.M%ldP1.bench,S=%d,W=%ld", argv[1], i, n,
+                 n + lines);
         FILE *f = fopen(path, "w");
         if (!f || fwrite(msg, 1, (size_t)n, f) != (size_t)n || fclose(f) != 0) {
             perror(path);
