@@ -27,7 +27,6 @@ enum sync_mode { MODE_CATCHUP, MODE_INITIAL, MODE_REBUILD };
 
 struct msg_ref {
     uint32_t uid, size;
-    char idate[OB_TIME_ISO_LEN];
 };
 
 static int is_ok(int r)
@@ -91,8 +90,10 @@ static int list_refs(struct account *a, int by_uid, uint32_t first, struct msg_r
         return -1;
     }
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    /* INTERNALDATE comes with each body instead: on a Maildir it costs the
+     * server a stat() per message, which would all be paid here, before the
+     * first body is fetched. */
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
-    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
     clist *res = NULL;
     imap_log_begin(a, by_uid ? "UID FETCH" : "FETCH");
     int r = by_uid ? mailimap_uid_fetch(a->imap, set, ft, &res)
@@ -126,8 +127,6 @@ static int list_refs(struct account *a, int by_uid, uint32_t first, struct msg_r
                 ref.uid = s->att_data.att_uid;
             else if (s->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
                 ref.size = s->att_data.att_rfc822_size;
-            else if (s->att_type == MAILIMAP_MSG_ATT_INTERNALDATE)
-                date_time_iso(s->att_data.att_internal_date, ref.idate);
         }
         if (ref.uid == 0 || (by_uid && ref.uid < first) || n >= cap)
             continue;
@@ -205,6 +204,7 @@ static int fetch_bodies(struct account *a, const struct mail_item *items, size_t
     for (size_t i = 0; i < n; i++)
         mailimap_set_add_single(set, items[i].uid);
     mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_internaldate());
     mailimap_fetch_type_new_fetch_att_list_add(ft, partial
         ? mailimap_fetch_att_new_body_peek_section_partial(sec, 0, partial)
         : mailimap_fetch_att_new_body_peek_section(sec));
@@ -232,6 +232,7 @@ static void decode_bodies(struct account *a, struct mail_item *items, size_t n, 
         uint32_t uid = 0;
         const char *body = NULL;
         size_t blen = 0;
+        const struct mailimap_date_time *idate = NULL;
         for (clistiter *j = clist_begin(ma->att_list); j; j = clist_next(j)) {
             struct mailimap_msg_att_item *item = clist_content(j);
             if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
@@ -239,6 +240,8 @@ static void decode_bodies(struct account *a, struct mail_item *items, size_t n, 
             struct mailimap_msg_att_static *s = item->att_data.att_static;
             if (s->att_type == MAILIMAP_MSG_ATT_UID) {
                 uid = s->att_data.att_uid;
+            } else if (s->att_type == MAILIMAP_MSG_ATT_INTERNALDATE) {
+                idate = s->att_data.att_internal_date;
             } else if (s->att_type == MAILIMAP_MSG_ATT_BODY_SECTION && s->att_data.att_body_section) {
                 body = s->att_data.att_body_section->sec_body_part;
                 blen = s->att_data.att_body_section->sec_length;
@@ -247,6 +250,7 @@ static void decode_bodies(struct account *a, struct mail_item *items, size_t n, 
         struct mail_item *mi = uid ? find_item(items, n, uid) : NULL;
         if (!mi || mi->decoded)
             continue;
+        date_time_iso(idate, mi->internaldate);
         decode_item(a, mi, body, blen, partial && blen >= partial);
     }
     if (res)
@@ -273,29 +277,23 @@ static void items_free(struct mail_item *items, size_t n)
     free(items);
 }
 
-/* One batch of bodies: refs[i..j) as items, and its FETCH, which runs on a
- * helper thread while the previous batch is decoded and stored, so the
- * server prepares the next batch while this one is being worked on.  Only
- * one FETCH is ever in flight and the session is touched by one thread at a
- * time: the helper owns it from launch to join.  A stop shuts the socket
- * down, which ends the helper's blocking read like the worker's. */
+/* One batch of bodies: refs[i..j) as items, fetched and decoded (MIME,
+ * categories) by the run's fetcher thread. */
 struct batch {
     size_t i, j;
     uint32_t partial;
     struct mail_item *items;
-    struct account *a;
-    clist *res;
-    int r;
+    int r;            /* fetch_bodies() result; nonzero: the run ends here */
     char err[256];
-    pthread_t th;
-    int threaded;
 };
 
-static void *batch_fetch_main(void *arg)
+static void batch_free(struct batch *b)
 {
-    struct batch *b = arg;
-    b->r = fetch_bodies(b->a, b->items, b->j - b->i, b->partial, &b->res, b->err, sizeof b->err);
-    return NULL;
+    if (!b)
+        return;
+    if (b->items)
+        items_free(b->items, b->j - b->i);
+    free(b);
 }
 
 /* The end of the batch starting at refs[i]. */
@@ -316,81 +314,167 @@ static size_t batch_end(const struct account *a, const struct msg_ref *refs, siz
     return j;
 }
 
-/* Fills b for refs[i..batch_end) and starts its FETCH (on the helper thread
- * when `ahead`, else right here).  0, or -1 (out of memory: nothing started). */
-static int batch_start(struct batch *b, struct account *a, const struct msg_ref *refs, size_t n,
-                       size_t i, enum sync_mode mode, uint32_t announce_from, int ahead)
+/* The batch for refs[i..batch_end), fetched and decoded; NULL when out of
+ * memory. */
+static struct batch *batch_make(struct account *a, const struct msg_ref *refs, size_t n, size_t i,
+                                enum sync_mode mode, uint32_t announce_from)
 {
     uint32_t max = (uint32_t)a->ctx->cfg->imap_max_message;
-    memset(b, 0, sizeof *b);
-    b->a = a;
+    struct batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
     b->i = i;
     b->j = batch_end(a, refs, n, i, max);
     size_t cnt = b->j - i;
     b->items = calloc(cnt, sizeof *b->items);
-    if (!b->items)
-        return -1;
+    if (!b->items) {
+        free(b);
+        return NULL;
+    }
     for (size_t k = 0; k < cnt; k++) {
         b->items[k].uid = refs[i + k].uid;
         b->items[k].size = refs[i + k].size;
-        memcpy(b->items[k].internaldate, refs[i + k].idate, sizeof b->items[k].internaldate);
         b->items[k].announce = mode == MODE_CATCHUP ||
                                (mode == MODE_INITIAL && refs[i + k].uid >= announce_from);
     }
     b->partial = cnt == 1 && refs[i].size > max ? max : 0;
-    if (ahead && pthread_create(&b->th, NULL, batch_fetch_main, b) == 0) {
-        b->threaded = 1;
-        return 0;
-    }
-    batch_fetch_main(b);
-    return 0;
+    clist *res = NULL;
+    b->r = fetch_bodies(a, b->items, cnt, b->partial, &res, b->err, sizeof b->err);
+    if (b->r == 0)
+        decode_bodies(a, b->items, cnt, b->partial, res);
+    return b;
 }
 
-/* Waits for b's FETCH to finish. */
-static void batch_wait(struct batch *b)
+/* A run's two threads: the fetcher fetches and decodes batches in UID
+ * order and queues them; the worker stores them.  So the server prepares
+ * the next batches, and a second core decodes them, while SQLite writes
+ * the one before.  The fetcher owns the IMAP session from its start to its
+ * join (one FETCH in flight at a time); the worker does not touch it.  A
+ * stop shuts the socket down, which ends the fetcher's blocking read. */
+#define PIPE_DEPTH 2       /* decoded batches waiting for the worker */
+
+struct pipe {
+    struct account *a;
+    const struct msg_ref *refs;
+    size_t n;
+    enum sync_mode mode;
+    uint32_t announce_from;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;     /* a batch was queued or taken, or the run ends */
+    struct batch *q[PIPE_DEPTH];
+    size_t head, len;
+    int done;              /* the fetcher queues nothing more */
+    int oom;               /* ...because memory ran out */
+    int cancel;            /* the worker gave up: the fetcher stops */
+};
+
+static void *pipe_fetcher(void *arg)
 {
-    if (b->threaded) {
-        pthread_join(b->th, NULL);
-        b->threaded = 0;
+    struct pipe *p = arg;
+    size_t i = 0;
+    int last = 0;
+    while (i < p->n && !last && account_wanted(p->a)) {
+        struct batch *b = batch_make(p->a, p->refs, p->n, i, p->mode, p->announce_from);
+        if (b) {
+            /* Read before queuing: from then on b is the worker's. */
+            last = b->r != 0;  /* the session is unusable past a failed FETCH */
+            i = b->j;
+        }
+        pthread_mutex_lock(&p->mu);
+        if (!b)
+            p->oom = 1;
+        while (b && p->len == PIPE_DEPTH && !p->cancel)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int cancel = p->cancel;
+        if (b && !cancel) {
+            p->q[(p->head + p->len) % PIPE_DEPTH] = b;
+            p->len++;
+            pthread_cond_broadcast(&p->cv);
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (!b || cancel) {
+            batch_free(cancel ? b : NULL);
+            break;
+        }
     }
+    pthread_mutex_lock(&p->mu);
+    p->done = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
 }
 
-static void batch_free(struct batch *b)
+/* The next batch in order, or NULL when the fetcher has ended. */
+static struct batch *pipe_take(struct pipe *p)
 {
-    batch_wait(b);
-    if (b->res)
-        mailimap_fetch_list_free(b->res);
-    b->res = NULL;
-    if (b->items)
-        items_free(b->items, b->j - b->i);
-    b->items = NULL;
+    struct batch *b = NULL;
+    pthread_mutex_lock(&p->mu);
+    while (p->len == 0 && !p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->len > 0) {
+        b = p->q[p->head];
+        p->head = (p->head + 1) % PIPE_DEPTH;
+        p->len--;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return b;
+}
+
+/* Stops the fetcher, waits for it and frees what it queued. */
+static void pipe_end(struct pipe *p, pthread_t th)
+{
+    pthread_mutex_lock(&p->mu);
+    p->cancel = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(th, NULL);
+    while (p->len > 0) {
+        batch_free(p->q[p->head]);
+        p->head = (p->head + 1) % PIPE_DEPTH;
+        p->len--;
+    }
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
 }
 
 /* Fetches, decodes, categorizes and stores refs[0..n) in batches, the
- * FETCH of each batch overlapping the work on the one before.  In
- * MODE_INITIAL only UIDs >= announce_from are announced; MODE_CATCHUP
- * announces all; MODE_REBUILD none.  Returns the number of messages stored
- * (or matched), or -1. */
+ * fetching and decoding of the next batches overlapping the storing of
+ * the one before.  In MODE_INITIAL only UIDs >= announce_from are
+ * announced; MODE_CATCHUP announces all; MODE_REBUILD none.  Returns the
+ * number of messages stored (or matched), or -1. */
 static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *sc,
                        struct msg_ref *refs, size_t n, enum sync_mode mode,
                        uint32_t announce_from, int report, char *err, size_t errlen)
 {
     size_t total = n, done = 0;
-    int stored = 0;
-    struct batch bs[2], *cur = &bs[0], *nxt = &bs[1];
-    memset(bs, 0, sizeof bs);
+    int stored = 0, rc = -1;
     if (n == 0)
         return 0;
     if (!account_wanted(a)) {
         snprintf(err, errlen, "stopped");
         return -1;
     }
-    if (batch_start(cur, a, refs, n, 0, mode, announce_from, 0) < 0) {
+    struct pipe p = { .a = a, .refs = refs, .n = n, .mode = mode,
+                      .announce_from = announce_from };
+    pthread_t th;
+    if (pthread_mutex_init(&p.mu, NULL) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (;;) {
-        batch_wait(cur);
+    if (pthread_cond_init(&p.cv, NULL) != 0) {
+        pthread_mutex_destroy(&p.mu);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (pthread_create(&th, NULL, pipe_fetcher, &p) != 0) {
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+        snprintf(err, errlen, "cannot start a thread");
+        return -1;
+    }
+    struct batch *cur;
+    while ((cur = pipe_take(&p)) != NULL) {
         size_t cnt = cur->j - cur->i;
         if (cur->r != 0) {
             snprintf(err, errlen, "%s", cur->err);
@@ -398,28 +482,19 @@ static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *
             int parse = cur->r == MAILIMAP_ERROR_PARSE;
             batch_free(cur);
             if (!parse)
-                return -1;
+                goto out;
             if (cnt > 1) {
                 /* One bad message spoils the whole FETCH (clibs pitfall 9):
                  * reconnect and go one message at a time to find it. */
                 a->careful = 1;
-                return -1;
+                goto out;
             }
             ob_warn("%s/%s: skipping UID %u: the server's FETCH response cannot be parsed",
                     a->user, a->email, uid);
             mail_store_save(db, a, INBOX, a->uidvalidity, NULL, 0, uid + 1, MAIL_STORE_NORMAL);
             a->uidnext = uid + 1 > a->uidnext ? uid + 1 : a->uidnext;
-            return -1;        /* the stream is out of sync: reconnect */
+            goto out;          /* the stream is out of sync: reconnect */
         }
-        /* The session is free: the next batch's FETCH goes out now. */
-        int more = cur->j < n && account_wanted(a);
-        if (more && batch_start(nxt, a, refs, n, cur->j, mode, announce_from, 1) < 0) {
-            batch_free(cur);
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        decode_bodies(a, cur->items, cnt, cur->partial, cur->res);
-        cur->res = NULL;
         uint32_t next = refs[cur->j - 1].uid + 1;
         int ann = mail_store_save_cached(db, sc, a, INBOX, a->uidvalidity, cur->items, cnt,
                                          next, mode == MODE_REBUILD ? MAIL_STORE_REBUILD
@@ -429,10 +504,8 @@ static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *
             ok += cur->items[k].decoded ? 1 : 0;
         batch_free(cur);
         if (ann < 0) {
-            if (more)
-                batch_free(nxt);
             snprintf(err, errlen, "database error while storing mail");
-            return -1;
+            goto out;
         }
         if (next > a->uidnext)
             a->uidnext = next;
@@ -442,17 +515,14 @@ static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *
             ob_info("%s/%s: %d new message(s) announced", a->user, a->email, ann);
         if (report)
             progress(a, done, total);
-        if (!more) {
-            if (done < n) {
-                snprintf(err, errlen, "stopped");
-                return -1;
-            }
-            return stored;
-        }
-        struct batch *t = cur;
-        cur = nxt;
-        nxt = t;
     }
+    if (done == n)
+        rc = stored;
+    else
+        snprintf(err, errlen, p.oom ? "out of memory" : "stopped");
+out:
+    pipe_end(&p, th);
+    return rc;
 }
 
 /* process_run() with one INSERT statement for all its batches. */
