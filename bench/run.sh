@@ -228,6 +228,61 @@ fan_run() {
     say "  $srv $mode $n: $(kv "$out" deliveries_per_s 2>/dev/null || echo '-') deliveries/s, ready $(kv "$out" ready 2>/dev/null || echo '-')"
 }
 
+# The raw TCP send floor (bench/sendfloor): a process that only send()s
+# onebox's per-user frame to N loopback connections, pinned and read like a
+# wsload run.  FLOOR_BYTES is the payload onebox-realtime writes for wspub's
+# sync_progress line: {"type":"sync_progress","data":{"userId":"u_b0001234",
+# "email":"@@T<19 digits>@bench.invalid","fetched":<seq>,"total":0},
+# "timestamp":"<24-char ISO>"} = 162 bytes + the digits of seq, 5-6 in a
+# full run; 167 bytes + a 4-byte header = 171 bytes, as strace shows
+# onebox-realtime's sendto() returning.
+FLOOR_BYTES=167
+declare -A FLOOR          # FLOOR[n] = median sendfloor line, or "nm:<reason>"
+declare -A FLOOR_SPREAD   # FLOOR_SPREAD[n] = "min–max" µs per send over the runs
+declare -A FLOOR_PACED    # FLOOR_PACED[n] = sendfloor line at onebox's deliveries/s
+
+# floor_run N [RATE]: one sendfloor run on stdout, "" on failure.
+floor_run() {
+    "$BB/sendfloor" --conns "$1" --bytes "$FLOOR_BYTES" --window 1000 --secs "$TPUT_SECS" \
+        --srcs 8 --procs 4 --rate "${2:-0}" --send-cpu 0 --read-cpu 1 2>>"$T/sendfloor.err"
+}
+
+# fan_floor: for each count, 3 unpaced runs (1 for BENCH_QUICK), the median
+# kept, and one run paced at the deliveries/s onebox reached there.  Runs
+# when onebox is among the fan-out servers: the frame is onebox's.
+fan_floor() {
+    local n i out runs=3 lines l rate
+    case " ${BENCH_FAN_SERVERS:-nchan sio onebox} " in *" onebox "*) ;; *) return 0 ;; esac
+    [ "$QUICK" = 1 ] && runs=1
+    for n in $FAN_NS; do
+        say "fan-out: raw TCP send floor at $n connections ($runs runs)"
+        lines=
+        for i in $(seq "$runs"); do
+            out=$(floor_run "$n")
+            [ -n "$out" ] && lines+="$out"$'\n'
+        done
+        if [ -z "$lines" ]; then
+            FLOOR[$n]="nm:sendfloor failed: $(tail -n 2 "$T/sendfloor.err" | tr '\n|' '  ' | cut -c1-200)"
+            say "  not measured: ${FLOOR[$n]#nm:}"
+            continue
+        fi
+        lines=$(printf '%s' "$lines" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^cpu_us_per_send=/) { split($i, a, "="); print a[2], $0 } }' | sort -n)
+        FLOOR[$n]=$(printf '%s\n' "$lines" | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }' | cut -d' ' -f2-)
+        FLOOR_SPREAD[$n]="$(printf '%s\n' "$lines" | head -n 1 | cut -d' ' -f1)–$(printf '%s\n' "$lines" | tail -n 1 | cut -d' ' -f1)"
+        say "  floor $n: $(kv "${FLOOR[$n]}" cpu_us_per_send) µs per send (runs ${FLOOR_SPREAD[$n]})"
+        l=${FAN[onebox.user.$n]:-nm:not run}
+        case $l in
+        nm:*) FLOOR_PACED[$n]="nm:onebox not measured" ;;
+        *)
+            rate=$(kv "$l" deliveries_per_s)
+            out=$(floor_run "$n" "$rate")
+            FLOOR_PACED[$n]=${out:-nm:sendfloor failed}
+            say "  floor $n at $rate sends/s: $(kv "$out" cpu_us_per_send 2>/dev/null || echo '-') µs per send"
+            ;;
+        esac
+    done
+}
+
 fanout() {
     local srv n mode
     for srv in ${BENCH_FAN_SERVERS:-nchan sio onebox}; do
@@ -247,6 +302,50 @@ fanout() {
         done
     done
     t_stop ob-fan-syncd
+    fan_floor
+}
+
+# fan_floor_row N NCHAN_LINE: the floor as a row of the fan-out table; its
+# "vs nchan" is the best any server writing one such frame per delivery with
+# one send() could reach against nchan here (nchan µs ÷ floor µs).
+fan_floor_row() {
+    local n=$1 nl=$2 f=${FLOOR[$1]:-} ratio
+    [ -n "$f" ] || return 0
+    case $f in
+    nm:*) echo "| $n | user | raw TCP send floor | not measured: ${f#nm:} | | | | | | | | |"; return 0 ;;
+    esac
+    case $nl in
+    nm:*) ratio="n/a" ;;
+    *) ratio="≤ $(num "$(kv "$nl" cpu_ms_per_1k) / $(kv "$f" cpu_us_per_send)" "%.2f×")" ;;
+    esac
+    echo "| $n | user | raw TCP send floor ($(kv "$f" frame_bytes)-byte frame) | $(num "$(kv "$f" sends) / $(kv "$f" secs)" %.0f) | $(kv "$f" cpu_us_per_send) | $(kv "$f" sends_per_cpu_s) | $ratio | - | - | - | $(num "100 * $(kv "$f" reader_cpu_s) / $(kv "$f" secs)" %.0f)% | - |"
+}
+
+# fan_floor_table: onebox's and nchan's µs per delivery beside the floor,
+# unpaced and at onebox's own delivery rate.
+fan_floor_table() {
+    local n f p l nl spread
+    [ ${#FLOOR[@]} -gt 0 ] || return 0
+    echo
+    echo "Raw TCP send floor (bench/sendfloor: only send() of onebox's $((FLOOR_BYTES + 4))-byte per-user frame, $FLOOR_BYTES-byte payload, to a random one of N connections; sender on core 0, 4 epoll readers on core 1, ≤ 1,000 frames outstanding; the sender's utime+stime per send). Unpaced = median of the runs (their range beside it); paced = one run at onebox's deliveries/s."
+    echo
+    echo "| conns | floor µs/send, unpaced (range) | floor µs/send at onebox's rate | onebox µs/delivery | nchan µs/delivery | best reachable vs nchan (nchan ÷ unpaced floor) | onebox above the floor at its rate |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    for n in $FAN_NS; do
+        f=${FLOOR[$n]:-nm:not run}
+        p=${FLOOR_PACED[$n]:-nm:not run}
+        l=${FAN[onebox.user.$n]:-nm:not run}
+        nl=${FAN[nchan.user.$n]:-nm:not run}
+        case $f in nm:*) echo "| $n | not measured: ${f#nm:} | | | | | |"; continue ;; esac
+        spread=${FLOOR_SPREAD[$n]:-}
+        local fu pu ou nu best above
+        fu=$(kv "$f" cpu_us_per_send)
+        case $p in nm:*) pu="not measured: ${p#nm:}" ;; *) pu=$(kv "$p" cpu_us_per_send) ;; esac
+        case $l in nm:*) ou="-" ;; *) ou=$(kv "$l" cpu_ms_per_1k) ;; esac
+        case "$l$p" in *nm:*) above="-" ;; *) above="$(num "$ou - $pu") µs" ;; esac
+        case $nl in nm:*) nu="-" best="n/a" ;; *) nu=$(kv "$nl" cpu_ms_per_1k); best=$(num "$nu / $fu" "%.2f×") ;; esac
+        echo "| $n | $fu ($spread) | $pu | $ou | $nu | $best | $above |"
+    done
 }
 
 fan_tables() {
@@ -274,8 +373,10 @@ fan_tables() {
                     [ "$mode" = user ] && rss=$(num "$(kv "$l" rss_per_conn_b) / 1024" "%.1f KiB")
                     echo "| $n | $mode | $srv | $(kv "$l" deliveries_per_s) | $(kv "$l" cpu_ms_per_1k) | $(kv "$l" deliveries_per_cpu_s) | $ratio | $(num "$(kv "$l" lat_p50_us)/1000" %.2f) / $(num "$(kv "$l" lat_p99_us)/1000" %.2f) | $(num "$(kv "$l" tput_p50_us)/1000" %.1f) / $(num "$(kv "$l" tput_p99_us)/1000" %.1f) | $rss | $(num "100 * $(kv "$l" loader_cpu_s) / $(kv "$l" tput_secs)" %.0f)% | $(kv "$l" ready) / $(kv "$l" failed) / $(kv "$l" closed) / $(kv "$l" tput_lost) |"
                 done
+                [ "$mode" = user ] && fan_floor_row "$n" "$nl"
             done
         done
+        fan_floor_table
     } >"$FAN_MD"
 
     # Targets (issue 5).
