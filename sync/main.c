@@ -12,8 +12,11 @@
  *
  * Threads: this one (sync.sock + signals), one IDLE loop (imap_idle.c: epoll
  * over every idling connection plus timers), cfg.sync_workers workers
- * (workers.c: connect, login, fetch, decode, categorize, store).  A session
- * belongs to one thread at a time (account.h, enum account_holder).
+ * (workers.c: connect, login, fetch, decode, categorize, store), and while a
+ * worker stores a run of new mail, a fetcher thread of that run which
+ * FETCHes and decodes its next batches (imap_fetch.c).  A session belongs
+ * to one thread at a time (account.h, enum account_holder; during a run the
+ * worker lends it to its fetcher).
  *
  * Descriptors: those below FD_SETSIZE are kept for IMAP sockets, one per
  * session, since libetpan waits on them with select(2) (fd_reserve.h,
