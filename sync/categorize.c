@@ -61,10 +61,6 @@ struct cat_rule {
 	int prefix;   /* pattern ended in '*' */
 	int lb, rb;   /* word boundary required on the left / right */
 	unsigned line;
-	/* Hashes of up to CAT_TRI_MAX trigrams of pat: a long text that lacks
-	 * one of them cannot contain pat, so memmem() is skipped. */
-	uint16_t tri[CAT_TRI_MAX];
-	int ntri;
 };
 
 /* What scoring reads of every rule for every message, packed apart from
@@ -72,6 +68,8 @@ struct cat_rule {
  * is scored between two batches of SQLite work that have evicted the
  * caches, and walking the whole rule array then cost more than matching. */
 struct cat_pre {
+	/* Hashes of up to CAT_TRI_MAX trigrams of the pattern: a text that
+	 * lacks one of them cannot contain it, so memmem() is skipped. */
 	uint16_t tri[CAT_TRI_MAX];
 	uint8_t ntri;
 	uint8_t where;
@@ -464,30 +462,26 @@ static int tri_set_may_have(const struct tri_set *ts, const uint16_t *tri, int n
 	return 1;
 }
 
-static void rule_tri_init(struct cat_rule *r)
+static void pre_tri_init(struct cat_pre *p, const struct cat_rule *r)
 {
 	size_t npos;
 
-	r->ntri = 0;
+	p->ntri = 0;
 	if (!r->pat || r->plen < 3)
 		return;
 	npos = r->plen - 2;
 	for (size_t i = 0; i < CAT_TRI_MAX && i < npos; i++) {
 		size_t pos = npos <= CAT_TRI_MAX ? i : i * (npos - 1) / (CAT_TRI_MAX - 1);
-		r->tri[r->ntri++] = tri_hash(r->pat + pos);
+		p->tri[p->ntri++] = tri_hash(r->pat + pos);
 	}
 }
 
-/* ts: the trigrams of t, or NULL to search t directly. */
-static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn,
-                             const struct tri_set *ts)
+static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn)
 {
 	const char *p = t, *end = t + tn;
 
 	if (!r->pat)
 		return tn > 0;
-	if (ts && !tri_set_may_have(ts, r->tri, r->ntri))
-		return 0;
 	while (p < end && (p = memmem(p, (size_t)(end - p), r->pat, r->plen)) != NULL) {
 		if ((!r->lb || !is_word_cp(cp_before(t, p))) &&
 		    (!r->rb || !is_word_cp(cp_at(p + r->plen, end))))
@@ -737,7 +731,6 @@ static int parse_rule(struct cat_rules *rs, const char *line, int cat, unsigned 
 		last = cp_before(r.pat, r.pat + r.plen);
 		r.lb = is_word_cp(first);
 		r.rb = !r.prefix && is_word_cp(last);
-		rule_tri_init(&r);
 	}
 	if (rs->n >= CAT_MAX_RULES) {
 		free(r.pat);
@@ -862,8 +855,7 @@ static int rules_pre(struct cat_rules *rs)
 	if (!(rs->pre = calloc(rs->n, sizeof *rs->pre)))
 		return -1;
 	for (size_t i = 0; i < rs->n; i++) {
-		memcpy(rs->pre[i].tri, rs->r[i].tri, sizeof rs->pre[i].tri);
-		rs->pre[i].ntri = (uint8_t)rs->r[i].ntri;
+		pre_tri_init(&rs->pre[i], &rs->r[i]);
 		rs->pre[i].where = (uint8_t)rs->r[i].where;
 	}
 	return 0;
@@ -1174,50 +1166,36 @@ static void view_free(struct view *v)
 		free(v->hdr[i].p);
 }
 
-static int rule_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v)
-{
-	switch (r->where) {
-	case W_SUBJECT:
-		return rule_matches_text(r, v->subject.p, v->subject.len, &v->tsubject);
-	case W_BODY:
-		return rule_matches_text(r, v->body.p, v->body.len, &v->tbody);
-	case W_TEXT:
-		return rule_matches_text(r, v->subject.p, v->subject.len, &v->tsubject) ||
-		       rule_matches_text(r, v->body.p, v->body.len, &v->tbody);
-	case W_FROM:
-		return rule_matches_text(r, v->from.p, v->from.len, NULL);
-	case W_HEADER:
-		if (!m->hdr[r->arg])
-			return 0;
-		return r->pat ? rule_matches_text(r, v->hdr[r->arg].p, v->hdr[r->arg].len, NULL) : 1;
-	case W_FLAG:
-		return v->flag[r->arg];
-	}
-	return 0;
-}
-
-/* rule_fires() for rs->r[i], ruling the texts out first with rs->pre[i]
- * alone. */
-static int rule_fires_at(const struct cat_rules *rs, size_t i, const struct mime_msg *m,
-                         const struct view *v)
+/* Whether rs->r[i] fires; a subject or body is ruled out first with
+ * rs->pre[i] alone, so most rules never touch their cat_rule. */
+static int rule_fires(const struct cat_rules *rs, size_t i, const struct mime_msg *m,
+                      const struct view *v)
 {
 	const struct cat_pre *p = &rs->pre[i];
+	const struct cat_rule *r = &rs->r[i];
 
 	switch (p->where) {
 	case W_SUBJECT:
 		return tri_set_may_have(&v->tsubject, p->tri, p->ntri) &&
-		       rule_matches_text(&rs->r[i], v->subject.p, v->subject.len, NULL);
+		       rule_matches_text(r, v->subject.p, v->subject.len);
 	case W_BODY:
 		return tri_set_may_have(&v->tbody, p->tri, p->ntri) &&
-		       rule_matches_text(&rs->r[i], v->body.p, v->body.len, NULL);
+		       rule_matches_text(r, v->body.p, v->body.len);
 	case W_TEXT:
 		return (tri_set_may_have(&v->tsubject, p->tri, p->ntri) &&
-		        rule_matches_text(&rs->r[i], v->subject.p, v->subject.len, NULL)) ||
+		        rule_matches_text(r, v->subject.p, v->subject.len)) ||
 		       (tri_set_may_have(&v->tbody, p->tri, p->ntri) &&
-		        rule_matches_text(&rs->r[i], v->body.p, v->body.len, NULL));
-	default:
-		return rule_fires(&rs->r[i], m, v);
+		        rule_matches_text(r, v->body.p, v->body.len));
+	case W_FROM:
+		return rule_matches_text(r, v->from.p, v->from.len);
+	case W_HEADER:
+		if (!m->hdr[r->arg])
+			return 0;
+		return r->pat ? rule_matches_text(r, v->hdr[r->arg].p, v->hdr[r->arg].len) : 1;
+	case W_FLAG:
+		return v->flag[r->arg];
 	}
+	return 0;
 }
 
 static const char *where_name(const struct cat_rule *r)
@@ -1271,7 +1249,7 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 		return -1;
 	}
 	for (size_t i = 0; i < rs->n; i++) {
-		if (!rule_fires_at(rs, i, m, &v))
+		if (!rule_fires(rs, i, m, &v))
 			continue;
 		const struct cat_rule *r = &rs->r[i];
 		score[r->cat] += r->weight;
