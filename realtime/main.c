@@ -300,6 +300,7 @@ out:
     rt->autosync = NULL;
     if (rt->ctx) {
         ws_protocol_stop_timers(rt);
+        order_stop_timers(rt->order);
         ingest_close(rt);
         lws_context_destroy(rt->ctx);
         sig_ctx = NULL;

@@ -41,11 +41,18 @@ struct order *order_new(struct rt *rt)
     return o;
 }
 
-void order_free(struct order *o)
+void order_stop_timers(struct order *o)
 {
     if (!o)
         return;
     lws_sul_cancel(&o->gap_sul);
+    o->gap_armed = 0;
+}
+
+void order_free(struct order *o)
+{
+    if (!o)
+        return;
     for (size_t i = 0; i < o->nheld; i++)
         ob_event_clear(&o->held[i]);
     free(o->held);

@@ -28,6 +28,9 @@
 #define ORDER_FILL_BATCH 512
 
 struct order *order_new(struct rt *rt);
+/* Cancels the gap timer.  It lives in the lws context's timer list, so this
+ * must come before lws_context_destroy(); order_free() comes after it. */
+void order_stop_timers(struct order *o);
 void order_free(struct order *o);
 
 /* One event from events.sock (borrowed: held events are copied). */
