@@ -15,12 +15,16 @@
  * header block, signature separator), because replies quote the very
  * outreach mail whose words would otherwise vote.
  *
+ * Every subject, body and text rule is found by one scan of the subject and
+ * one of the body (cat_match.c) rather than one search per rule.
+ *
  * Each rule counts at most once. The category with the highest total wins if
  * it reaches the threshold, else the message is Uncategorized.
  */
 #include "categorize.h"
 
 #include "ascii_run.h"
+#include "cat_match.h"
 
 #include <errno.h>
 #include <math.h>
@@ -41,12 +45,10 @@
 #define CAT_BODY_MAX     (16u << 10) /* folded body bytes looked at */
 #define CAT_FIELD_MAX    1024        /* folded subject/from/header bytes */
 #define CAT_CUT_LINE_MAX 512
-#define CAT_TRI_BITS     16          /* trigram filter of a long text: 2^16 bits */
-#define CAT_TRI_SMALL    10          /* ...of a short one: 2^10 bits */
-#define CAT_TRI_LONG     256         /* texts this long get the big set */
-#define CAT_TRI_MAX      8           /* trigrams of a pattern checked */
 
 enum where { W_SUBJECT, W_BODY, W_TEXT, W_FROM, W_HEADER, W_FLAG };
+/* The kinds of cat_match scan: of the subject, of the body. */
+enum { SCAN_SUBJECT = 1, SCAN_BODY = 2 };
 enum flag { FL_CALENDAR, FL_ATTACHMENT, FL_HTML, FL_REPLY, FL_COUNT };
 
 static const char *const flag_names[FL_COUNT] = { "calendar", "attachment", "html", "reply" };
@@ -61,18 +63,6 @@ struct cat_rule {
 	int prefix;   /* pattern ended in '*' */
 	int lb, rb;   /* word boundary required on the left / right */
 	unsigned line;
-};
-
-/* What scoring reads of every rule for every message, packed apart from
- * the rules (18 bytes instead of ~90, and no pointer to follow): a message
- * is scored between two batches of SQLite work that have evicted the
- * caches, and walking the whole rule array then cost more than matching. */
-struct cat_pre {
-	/* Hashes of up to CAT_TRI_MAX trigrams of the pattern: a text that
-	 * lacks one of them cannot contain it, so memmem() is skipped. */
-	uint16_t tri[CAT_TRI_MAX];
-	uint8_t ntri;
-	uint8_t where;
 };
 
 /* A @cut glob, with the literal text before its first '*' and after its
@@ -95,7 +85,11 @@ struct cat_rules {
 	size_t nwild;
 	uint16_t cut_at[257];
 	double threshold;
-	struct cat_pre *pre;  /* pre[i] for r[i] */
+	/* The subject, body and text rules are found by one scan of each
+	 * text (cat_match.h); only the others are tried one by one. */
+	struct cat_match *match;
+	uint32_t *other;      /* indices of the from, header and flag rules */
+	size_t nother;
 };
 
 static const char *const cat_names[CAT_ID_COUNT] = {
@@ -185,33 +179,6 @@ static inline void fb_put1(struct fbuf *b, char c)
 	}
 	b->p[b->len++] = c;
 	b->p[b->len] = '\0';
-}
-
-static uint32_t u8_next(const unsigned char *s, size_t n, size_t *k)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t need;
-
-	if (c < 0x80) {
-		*k = 1;
-		return c;
-	}
-	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-	if (need == 0 || need > n) {
-		*k = 1;
-		return 0xFFFD;
-	}
-	cp = c & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*k = 1;
-			return 0xFFFD;
-		}
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	*k = need;
-	return cp;
 }
 
 static void fb_cp(struct fbuf *b, uint32_t cp)
@@ -368,7 +335,7 @@ static void fold(struct fbuf *b, const char *s, size_t n)
 			}
 			continue;
 		}
-		uint32_t cp = u8_next(u + i, n - i, &k);
+		uint32_t cp = cat_match_u8_next(u + i, n - i, &k);
 		i += k;
 		if (is_space_cp(cp)) {
 			if (b->len > 0 && b->p[b->len - 1] != ' ')
@@ -385,97 +352,6 @@ static void fb_trim(struct fbuf *b)
 		b->p[--b->len] = '\0';
 }
 
-/* A letter or digit of a script that separates words with spaces. */
-static int is_word_cp(uint32_t cp)
-{
-	if (cp < 0x80)
-		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
-	if (cp < 0xC0 || (cp >= 0x2000 && cp <= 0x2BFF))
-		return 0; /* Latin-1 punctuation, general punctuation, symbols */
-	return cp < 0x2E80;
-}
-
-static uint32_t cp_before(const char *base, const char *p)
-{
-	const char *q = p;
-	size_t k;
-
-	if (q == base)
-		return ' ';
-	do
-		q--;
-	while (q > base && ((unsigned char)*q & 0xC0) == 0x80);
-	return u8_next((const unsigned char *)q, (size_t)(p - q), &k);
-}
-
-static uint32_t cp_at(const char *p, const char *end)
-{
-	size_t k;
-
-	if (p >= end)
-		return ' ';
-	return u8_next((const unsigned char *)p, (size_t)(end - p), &k);
-}
-
-static uint16_t tri_hash(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	uint32_t x = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16;
-
-	return (uint16_t)((x * 2654435761u) >> (32 - CAT_TRI_BITS));
-}
-
-/* The set of trigrams in a text, for ruling patterns out before memmem():
- * hashes of CAT_TRI_BITS bits, or their top CAT_TRI_SMALL bits for a short
- * text (clearing a small set costs less than searching). */
-struct tri_set {
-	int shift;    /* CAT_TRI_BITS minus the bits used */
-	uint64_t bits[(1u << CAT_TRI_BITS) / 64];
-};
-
-static void tri_set_build(struct tri_set *ts, const char *t, size_t tn)
-{
-	const unsigned char *u = (const unsigned char *)t;
-	uint32_t x;
-
-	ts->shift = tn >= CAT_TRI_LONG ? 0 : CAT_TRI_BITS - CAT_TRI_SMALL;
-	memset(ts->bits, 0, ((size_t)1 << (CAT_TRI_BITS - ts->shift)) / 8);
-	if (tn < 3)
-		return;
-	/* tri_hash() at every position, its three bytes rolled along. */
-	x = (uint32_t)u[0] << 8 | (uint32_t)u[1] << 16;
-	for (size_t i = 2; i < tn; i++) {
-		unsigned h;
-		x = x >> 8 | (uint32_t)u[i] << 16;
-		h = (unsigned)(uint16_t)((x * 2654435761u) >> (32 - CAT_TRI_BITS)) >> ts->shift;
-		ts->bits[h >> 6] |= (uint64_t)1 << (h & 63);
-	}
-}
-
-static int tri_set_may_have(const struct tri_set *ts, const uint16_t *tri, int ntri)
-{
-	for (int i = 0; i < ntri; i++) {
-		unsigned h = (unsigned)tri[i] >> ts->shift;
-		if (!(ts->bits[h >> 6] & ((uint64_t)1 << (h & 63))))
-			return 0;
-	}
-	return 1;
-}
-
-static void pre_tri_init(struct cat_pre *p, const struct cat_rule *r)
-{
-	size_t npos;
-
-	p->ntri = 0;
-	if (!r->pat || r->plen < 3)
-		return;
-	npos = r->plen - 2;
-	for (size_t i = 0; i < CAT_TRI_MAX && i < npos; i++) {
-		size_t pos = npos <= CAT_TRI_MAX ? i : i * (npos - 1) / (CAT_TRI_MAX - 1);
-		p->tri[p->ntri++] = tri_hash(r->pat + pos);
-	}
-}
-
 static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn)
 {
 	const char *p = t, *end = t + tn;
@@ -483,8 +359,8 @@ static int rule_matches_text(const struct cat_rule *r, const char *t, size_t tn)
 	if (!r->pat)
 		return tn > 0;
 	while (p < end && (p = memmem(p, (size_t)(end - p), r->pat, r->plen)) != NULL) {
-		if ((!r->lb || !is_word_cp(cp_before(t, p))) &&
-		    (!r->rb || !is_word_cp(cp_at(p + r->plen, end))))
+		if ((!r->lb || !cat_match_is_word_cp(cat_match_cp_before(t, p))) &&
+		    (!r->rb || !cat_match_is_word_cp(cat_match_cp_at(p + r->plen, end))))
 			return 1;
 		p++;
 	}
@@ -539,7 +415,7 @@ static int valid_utf8(const char *s, size_t n)
 
 	for (size_t i = 0; i < n;) {
 		size_t k;
-		uint32_t cp = u8_next(u + i, n - i, &k);
+		uint32_t cp = cat_match_u8_next(u + i, n - i, &k);
 		if (cp == 0xFFFD && !(k == 3 && u[i] == 0xEF))
 			return 0;
 		if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
@@ -727,10 +603,10 @@ static int parse_rule(struct cat_rules *rs, const char *line, int cat, unsigned 
 			snprintf(arg, argsz, "%.60s", raw);
 			return -1;
 		}
-		first = u8_next((const unsigned char *)r.pat, r.plen, &k);
-		last = cp_before(r.pat, r.pat + r.plen);
-		r.lb = is_word_cp(first);
-		r.rb = !r.prefix && is_word_cp(last);
+		first = cat_match_u8_next((const unsigned char *)r.pat, r.plen, &k);
+		last = cat_match_cp_before(r.pat, r.pat + r.plen);
+		r.lb = cat_match_is_word_cp(first);
+		r.rb = !r.prefix && cat_match_is_word_cp(last);
 	}
 	if (rs->n >= CAT_MAX_RULES) {
 		free(r.pat);
@@ -845,20 +721,35 @@ void cat_rules_free(struct cat_rules *rs)
 		free(rs->cuts[i].pat);
 	free(rs->r);
 	free(rs->cuts);
-	free(rs->pre);
+	cat_match_free(rs->match);
+	free(rs->other);
 	free(rs);
 }
 
-/* Fills rs->pre.  0, or -1 when out of memory. */
-static int rules_pre(struct cat_rules *rs)
+/* The scans that find a rule of place w; 0 for the places not scanned. */
+static unsigned where_kinds(enum where w)
 {
-	if (!(rs->pre = calloc(rs->n, sizeof *rs->pre)))
+	return w == W_SUBJECT ? SCAN_SUBJECT
+	       : w == W_BODY  ? SCAN_BODY
+	       : w == W_TEXT  ? SCAN_SUBJECT | SCAN_BODY
+	                      : 0u;
+}
+
+/* Builds rs->match and rs->other.  0, or -1 when out of memory or when the
+ * patterns are too many for the matcher. */
+static int rules_match(struct cat_rules *rs)
+{
+	if (!(rs->match = cat_match_new()) || !(rs->other = calloc(rs->n, sizeof *rs->other)))
 		return -1;
 	for (size_t i = 0; i < rs->n; i++) {
-		pre_tri_init(&rs->pre[i], &rs->r[i]);
-		rs->pre[i].where = (uint8_t)rs->r[i].where;
+		const struct cat_rule *r = &rs->r[i];
+		unsigned kinds = where_kinds(r->where);
+		if (!kinds)
+			rs->other[rs->nother++] = (uint32_t)i;
+		else if (cat_match_add(rs->match, r->pat, r->plen, r->rb, (unsigned)i, kinds) < 0)
+			return -1;
 	}
-	return 0;
+	return cat_match_build(rs->match);
 }
 
 size_t cat_rules_count(const struct cat_rules *rs)
@@ -958,8 +849,9 @@ struct cat_rules *cat_rules_parse(const char *text, size_t len, const char *name
 		goto fail;
 	}
 	cuts_index(rs);
-	if (rules_pre(rs) < 0) {
-		perr(err, errlen, name, 0, "out of memory%s", NULL);
+	if (rules_match(rs) < 0) {
+		perr(err, errlen, name, 0,
+		     "out of memory, or patterns too many to compile (65535 states)%s", NULL);
 		goto fail;
 	}
 	return rs;
@@ -1007,8 +899,6 @@ struct view {
 	struct fbuf subject, body, from;
 	struct fbuf hdr[MIME_H_COUNT];
 	int flag[FL_COUNT];
-	/* Last: view_build() clears only what comes before (16 KiB less). */
-	struct tri_set tsubject, tbody;
 };
 
 static void fold_field(struct fbuf *b, const char *s)
@@ -1134,14 +1024,12 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 
 static void view_build(const struct cat_rules *rs, const struct mime_msg *m, struct view *v)
 {
-	memset(v, 0, offsetof(struct view, tsubject));
+	memset(v, 0, sizeof *v);
 	fold_field(&v->subject, m->subject);
 	fold_field(&v->from, m->from);
 	for (int i = 0; i < MIME_H_COUNT; i++)
 		fold_field(&v->hdr[i], m->hdr[i]);
 	fold_body(rs, &v->body, m->body);
-	tri_set_build(&v->tsubject, v->subject.p, v->subject.len);
-	tri_set_build(&v->tbody, v->body.p, v->body.len);
 	v->flag[FL_CALENDAR] = !!(m->flags & MIME_F_HAS_CALENDAR);
 	v->flag[FL_ATTACHMENT] = !!(m->flags & MIME_F_HAS_ATTACHMENT);
 	v->flag[FL_HTML] = !!(m->flags & MIME_F_BODY_FROM_HTML);
@@ -1166,26 +1054,10 @@ static void view_free(struct view *v)
 		free(v->hdr[i].p);
 }
 
-/* Whether rs->r[i] fires; a subject or body is ruled out first with
- * rs->pre[i] alone, so most rules never touch their cat_rule. */
-static int rule_fires(const struct cat_rules *rs, size_t i, const struct mime_msg *m,
-                      const struct view *v)
+/* Whether r, a from, header or flag rule, fires. */
+static int other_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v)
 {
-	const struct cat_pre *p = &rs->pre[i];
-	const struct cat_rule *r = &rs->r[i];
-
-	switch (p->where) {
-	case W_SUBJECT:
-		return tri_set_may_have(&v->tsubject, p->tri, p->ntri) &&
-		       rule_matches_text(r, v->subject.p, v->subject.len);
-	case W_BODY:
-		return tri_set_may_have(&v->tbody, p->tri, p->ntri) &&
-		       rule_matches_text(r, v->body.p, v->body.len);
-	case W_TEXT:
-		return (tri_set_may_have(&v->tsubject, p->tri, p->ntri) &&
-		        rule_matches_text(r, v->subject.p, v->subject.len)) ||
-		       (tri_set_may_have(&v->tbody, p->tri, p->ntri) &&
-		        rule_matches_text(r, v->body.p, v->body.len));
+	switch (r->where) {
 	case W_FROM:
 		return rule_matches_text(r, v->from.p, v->from.len);
 	case W_HEADER:
@@ -1194,8 +1066,9 @@ static int rule_fires(const struct cat_rules *rs, size_t i, const struct mime_ms
 		return r->pat ? rule_matches_text(r, v->hdr[r->arg].p, v->hdr[r->arg].len) : 1;
 	case W_FLAG:
 		return v->flag[r->arg];
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 static const char *where_name(const struct cat_rule *r)
@@ -1231,6 +1104,7 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 {
 	double score[CAT_ID_COUNT] = { 0 };
 	struct view v;
+	uint8_t *hit;
 	size_t used = 0;
 	int best = -1;
 	double s1 = 0, s2 = 0, conf;
@@ -1244,12 +1118,17 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 	if (!rs || !m || !out)
 		return -1;
 	view_build(rs, m, &v);
-	if (view_oom(&v)) {
+	if (view_oom(&v) || !(hit = calloc(rs->n, 1))) {
 		view_free(&v);
 		return -1;
 	}
+	cat_match_scan(rs->match, v.subject.p, v.subject.len, SCAN_SUBJECT, hit);
+	cat_match_scan(rs->match, v.body.p, v.body.len, SCAN_BODY, hit);
+	for (size_t k = 0; k < rs->nother; k++)
+		hit[rs->other[k]] = (uint8_t)other_fires(&rs->r[rs->other[k]], m, &v);
+	/* In rule order, so the explanation lists them as the file does. */
 	for (size_t i = 0; i < rs->n; i++) {
-		if (!rule_fires(rs, i, m, &v))
+		if (!hit[i])
 			continue;
 		const struct cat_rule *r = &rs->r[i];
 		score[r->cat] += r->weight;
@@ -1262,6 +1141,7 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 			explain_add(buf, buflen, &used, " \"%s%s\"", r->pat, r->prefix ? "*" : "");
 		explain_add(buf, buflen, &used, "\n");
 	}
+	free(hit);
 	view_free(&v);
 	for (int k = 0; k < CAT_ID_COUNT; k++) {
 		int c = tie_order[k];
