@@ -524,7 +524,11 @@ void cat_match_scan(const struct cat_match *m, const char *text, size_t tn, unsi
 			size_t k = 0;
 			for (size_t i = 0; i < nc; i++) {
 				size_t p = (size_t)(cand[i] >> 16) - 1;
-				if (p == 0 || (t[p] | t[p - 1]) < 0x80 || walk_ok(text, tn, p))
+				/* A lead byte 0xE3..0xEF starts U+3000..U+FFFF
+				 * (or an invalid sequence, U+FFFD): never a
+				 * word code point, so no need to decode (CJK). */
+				if (p == 0 || (t[p] | t[p - 1]) < 0x80 ||
+				    (t[p] >= 0xE3 && t[p] <= 0xEF) || walk_ok(text, tn, p))
 					cand[k++] = cand[i];
 			}
 			nc = k;
