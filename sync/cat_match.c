@@ -16,10 +16,14 @@
  */
 #include "cat_match.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CM_MAX_SLOTS 0xFFFFu /* 16-bit slot ids, CM_NONE kept apart */
+/* Trie nodes: placing them leaves a few slots free between them (0.5 %
+ * for 55,000 nodes), which this leaves room for. */
+#define CM_MAX_NODES 60000u
 #define CM_NONE      0xFFFFu /* check of a slot that is no node's child */
 #define CM_DEAD      0u      /* slot 0: where a walk goes when it ends */
 #define CM_LANES     4u      /* walks interleaved (walk_all() names four) */
@@ -105,17 +109,20 @@ size_t cat_match_bytes(const struct cat_match *m)
 	       m->nhit * sizeof *m->hit;
 }
 
-/* The child of trie node x on byte b, created if need be; 0 when out of
- * memory or out of node ids. */
-static uint32_t trie_child(struct cat_match *m, uint32_t x, unsigned char b)
+/* The child of trie node x on byte b, or 0. */
+static uint32_t trie_find(const struct cat_match *m, uint32_t x, unsigned char b)
+{
+	for (uint32_t c = m->t[x].child; c; c = m->t[c].sib)
+		if (m->t[c].byte == b)
+			return c;
+	return 0;
+}
+
+/* A new child of trie node x on byte b; 0 when out of memory. */
+static uint32_t trie_new(struct cat_match *m, uint32_t x, unsigned char b)
 {
 	uint32_t c;
 
-	for (c = m->t[x].child; c; c = m->t[c].sib)
-		if (m->t[c].byte == b)
-			return c;
-	if (m->nt >= CM_MAX_SLOTS - 1)
-		return 0;
 	if (m->nt == m->tcap) {
 		struct cm_tnode *nt = realloc(m->t, m->tcap * 2 * sizeof *nt);
 		if (!nt)
@@ -134,14 +141,20 @@ static uint32_t trie_child(struct cat_match *m, uint32_t x, unsigned char b)
 int cat_match_add(struct cat_match *m, const char *pat, size_t plen, int rb, unsigned id,
                   unsigned kinds)
 {
-	uint32_t x = 0;
+	uint32_t x = 0, c;
+	size_t i = 0;
 
 	/* A NUL would let a walk past the NUL that ends a text. */
-	if (!m || !m->t || !pat || plen == 0 || id > UINT16_MAX || memchr(pat, '\0', plen))
+	if (!m || !m->t || !pat || plen == 0 || id > UINT16_MAX || memchr(pat, '\0', plen)) {
+		errno = EINVAL;
 		return -1;
-	for (size_t i = 0; i < plen; i++)
-		if (!(x = trie_child(m, x, (unsigned char)pat[i])))
-			return -1;
+	}
+	for (; i < plen && (c = trie_find(m, x, (unsigned char)pat[i])) != 0; i++)
+		x = c;
+	if (m->nt + (plen - i) > CM_MAX_NODES) {
+		errno = E2BIG;
+		return -1;
+	}
 	if (m->nadd == m->addcap) {
 		size_t nc = m->addcap ? m->addcap * 2 : 64;
 		struct cm_add *na = realloc(m->add, nc * sizeof *na);
@@ -150,6 +163,9 @@ int cat_match_add(struct cat_match *m, const char *pat, size_t plen, int rb, uns
 		m->add = na;
 		m->addcap = nc;
 	}
+	for (; i < plen; i++)
+		if (!(x = trie_new(m, x, (unsigned char)pat[i])))
+			return -1;
 	m->add[m->nadd].node = x;
 	m->add[m->nadd].id = (uint16_t)id;
 	m->add[m->nadd].kinds = (uint8_t)kinds;
@@ -190,8 +206,10 @@ static long slots_place(struct cm_slots *s, size_t from, const unsigned *c, size
 
 	for (;; b++) {
 		size_t j;
-		if (b + c[k - 1] >= CM_MAX_SLOTS)
+		if (b + c[k - 1] >= CM_MAX_SLOTS) {
+			errno = E2BIG;
 			return -1;
+		}
 		if (slots_reserve(s, b + c[k - 1] + 1) < 0)
 			return -1;
 		for (j = 0; j < k && !s->used[b + c[j]]; j++)
@@ -303,7 +321,11 @@ int cat_match_build(struct cat_match *m)
 	}
 	if (m->nadd) {
 		qsort(m->add, m->nadd, sizeof *m->add, add_cmp);
-		if (m->nadd >= UINT16_MAX || !(m->hit = calloc(m->nadd, sizeof *m->hit)))
+		if (m->nadd >= UINT16_MAX) {
+			errno = E2BIG;
+			goto out;
+		}
+		if (!(m->hit = calloc(m->nadd, sizeof *m->hit)))
 			goto out;
 	}
 	for (size_t i = 0; i < m->nadd; i++) {

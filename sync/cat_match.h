@@ -92,14 +92,16 @@ struct cat_match *cat_match_new(void);
  * at most 8 bits); rb asks for a word boundary after the pattern. The left
  * boundary follows from the first code point (see above). Several patterns
  * may share an id, and one pattern may be added under several ids.
- * Returns 0, or -1 when out of memory, on a NUL in pat, or past 65535
- * trie nodes. */
+ * Returns 0, or -1 with errno: ENOMEM, EINVAL (a NUL in pat, or after
+ * cat_match_build()), or E2BIG when the pattern would take the trie past
+ * 60000 nodes (16-bit state ids): the matcher is then as it was, and the
+ * caller can search for that pattern some other way. */
 int cat_match_add(struct cat_match *m, const char *pat, size_t plen, int rb, unsigned id,
                   unsigned kinds);
 
 /* Compiles the added patterns; no cat_match_add() afterwards. Returns 0,
- * or -1 when out of memory or when the automaton needs more than 65535
- * states (16-bit state ids keep it small). */
+ * or -1 with errno ENOMEM, or E2BIG in the unlikely case that placing the
+ * nodes needs more than 65534 state ids. */
 int cat_match_build(struct cat_match *m);
 
 /* Scans t[0..tn) once and, for every pattern added with kind among its

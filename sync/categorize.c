@@ -88,7 +88,7 @@ struct cat_rules {
 	/* The subject, body and text rules are found by one scan of each
 	 * text (cat_match.h); only the others are tried one by one. */
 	struct cat_match *match;
-	uint32_t *other;      /* indices of the from, header and flag rules */
+	uint32_t *other;      /* indices of the rules the scans do not find */
 	size_t nother;
 };
 
@@ -735,8 +735,8 @@ static unsigned where_kinds(enum where w)
 	                      : 0u;
 }
 
-/* Builds rs->match and rs->other.  0, or -1 when out of memory or when the
- * patterns are too many for the matcher. */
+/* Builds rs->match and rs->other.  0, or -1 with errno (see
+ * cat_match_build()). */
 static int rules_match(struct cat_rules *rs)
 {
 	if (!(rs->match = cat_match_new()) || !(rs->other = calloc(rs->n, sizeof *rs->other)))
@@ -744,10 +744,14 @@ static int rules_match(struct cat_rules *rs)
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct cat_rule *r = &rs->r[i];
 		unsigned kinds = where_kinds(r->where);
-		if (!kinds)
-			rs->other[rs->nother++] = (uint32_t)i;
-		else if (cat_match_add(rs->match, r->pat, r->plen, r->rb, (unsigned)i, kinds) < 0)
+		if (kinds && cat_match_add(rs->match, r->pat, r->plen, r->rb, (unsigned)i, kinds) == 0)
+			continue;
+		/* A rule past what the matcher holds (60,000 trie nodes,
+		 * some 6,000 phrases) is searched for alone, as a from or
+		 * header rule is. */
+		if (kinds && errno != E2BIG)
 			return -1;
+		rs->other[rs->nother++] = (uint32_t)i;
 	}
 	return cat_match_build(rs->match);
 }
@@ -851,7 +855,7 @@ struct cat_rules *cat_rules_parse(const char *text, size_t len, const char *name
 	cuts_index(rs);
 	if (rules_match(rs) < 0) {
 		perr(err, errlen, name, 0,
-		     "out of memory, or patterns too many to compile (65535 states)%s", NULL);
+		     errno == E2BIG ? "patterns too many for the matcher%s" : "out of memory%s", NULL);
 		goto fail;
 	}
 	return rs;
@@ -1054,10 +1058,17 @@ static void view_free(struct view *v)
 		free(v->hdr[i].p);
 }
 
-/* Whether r, a from, header or flag rule, fires. */
+/* Whether r, a rule the scans do not find (see rules_match()), fires. */
 static int other_fires(const struct cat_rule *r, const struct mime_msg *m, const struct view *v)
 {
 	switch (r->where) {
+	case W_SUBJECT:
+		return rule_matches_text(r, v->subject.p, v->subject.len);
+	case W_BODY:
+		return rule_matches_text(r, v->body.p, v->body.len);
+	case W_TEXT:
+		return rule_matches_text(r, v->subject.p, v->subject.len) ||
+		       rule_matches_text(r, v->body.p, v->body.len);
 	case W_FROM:
 		return rule_matches_text(r, v->from.p, v->from.len);
 	case W_HEADER:

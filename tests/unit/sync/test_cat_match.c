@@ -6,6 +6,7 @@
  */
 #include "../unit.h"
 #include <CUnit/Basic.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,40 @@ static void test_empty_and_kinds(void)
 	cat_match_free(NULL);
 }
 
+/* Past its 16-bit state ids the matcher refuses a pattern with E2BIG and
+ * stays usable, so categorize.c can search for that one alone. */
+static void test_too_many(void)
+{
+	struct cat_match *m = cat_match_new();
+	char pat[16];
+	unsigned n = 0;
+	uint8_t hit[2] = { 0 };
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL(cat_match_add(m, "first", 5, 1, 0, 1), 0);
+	do {
+		/* "z" and a counter in base 26, least significant letter
+		 * first: each pattern parts from the others within a few
+		 * bytes, so each takes some ten new nodes. */
+		unsigned v = n++;
+		pat[0] = 'z';
+		for (int j = 1; j < 12; j++, v /= 26)
+			pat[j] = (char)('a' + v % 26);
+		pat[12] = '\0';
+		rc = cat_match_add(m, pat, 12, 1, 1, 1);
+	} while (rc == 0 && n < 100000);
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_EQUAL(errno, E2BIG);
+	CU_ASSERT(n > 4000);
+	CU_ASSERT_EQUAL(cat_match_build(m), 0);
+	CU_ASSERT_EQUAL(cat_match_add(m, "late", 4, 1, 1, 1), -1);
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	cat_match_scan(m, "the first one", 13, 1, hit);
+	CU_ASSERT(hit[0] && !hit[1]);
+	cat_match_free(m);
+}
+
 /* Occurrences at every offset of a long text: across the 64-byte chunks
  * and the blocks the scan sorts starts in, and more of them than it walks
  * at once. */
@@ -248,6 +283,7 @@ static const struct unit_case cases[] = {
 	{ "a failed boundary does not hide a later occurrence", test_boundaries },
 	{ "prefix patterns have no right boundary", test_prefix },
 	{ "empty texts, NUL patterns refused, kinds", test_empty_and_kinds },
+	{ "past 60000 trie nodes a pattern is refused, the rest works", test_too_many },
 	{ "occurrences at every offset of a long text", test_long_text },
 	{ "same hits as one memmem() search per pattern", test_random_against_memmem },
 	{ NULL, NULL },
