@@ -107,7 +107,12 @@ int main(int argc, char **argv)
     if (ob_keyfile_load(cfg.seal_key_file, ctx.seal_key, sizeof ctx.seal_key, err, sizeof err) < 0)
         ob_fatal("seal key: %s", err);
 
-    /* store */
+    /* store: a batch INSERT keeps the old content of the pages it changes
+     * in a statement journal, which SQLite moves to a temp file past 64 KiB:
+     * a 200-message batch always did (a file created, written and unlinked
+     * per batch).  Held in memory up to 4 MiB instead; this must come before
+     * SQLite initializes. */
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
     sqlite3 *db = NULL;
     if (ob_store_open(cfg.db_path, &db, err, sizeof err) < 0)
         ob_fatal("database %s: %s", cfg.db_path, err);
