@@ -438,11 +438,60 @@ static void pipe_end(struct pipe *p, pthread_t th)
     pthread_mutex_destroy(&p->mu);
 }
 
+/* Stores one fetched batch (consumed), or handles its failed FETCH: -1
+ * with err set ends the run.  0 when stored. */
+static int store_batch(struct account *a, sqlite3 *db, struct mail_store_cache *sc,
+                                 const struct msg_ref *refs, struct batch *cur,
+                                 enum sync_mode mode, int *stored, char *err, size_t errlen)
+{
+    size_t cnt = cur->j - cur->i;
+    if (cur->r != 0) {
+        snprintf(err, errlen, "%s", cur->err);
+        uint32_t uid = refs[cur->i].uid;
+        int parse = cur->r == MAILIMAP_ERROR_PARSE;
+        batch_free(cur);
+        if (!parse)
+            return -1;
+        if (cnt > 1) {
+            /* One bad message spoils the whole FETCH (clibs pitfall 9):
+             * reconnect and go one message at a time to find it. */
+            a->careful = 1;
+            return -1;
+        }
+        ob_warn("%s/%s: skipping UID %u: the server's FETCH response cannot be parsed",
+                a->user, a->email, uid);
+        mail_store_save(db, a, INBOX, a->uidvalidity, NULL, 0, uid + 1, MAIL_STORE_NORMAL);
+        a->uidnext = uid + 1 > a->uidnext ? uid + 1 : a->uidnext;
+        return -1;             /* the stream is out of sync: reconnect */
+    }
+    uint32_t next = refs[cur->j - 1].uid + 1;
+    int ann = mail_store_save_cached(db, sc, a, INBOX, a->uidvalidity, cur->items, cnt, next,
+                                     mode == MODE_REBUILD ? MAIL_STORE_REBUILD
+                                                          : MAIL_STORE_NORMAL);
+    size_t ok = 0;
+    for (size_t k = 0; k < cnt; k++)
+        ok += cur->items[k].decoded ? 1 : 0;
+    batch_free(cur);
+    if (ann < 0) {
+        snprintf(err, errlen, "database error while storing mail");
+        return -1;
+    }
+    if (next > a->uidnext)
+        a->uidnext = next;
+    *stored += (int)ok;
+    if (ann > 0)
+        ob_info("%s/%s: %d new message(s) announced", a->user, a->email, ann);
+    return 0;
+}
+
 /* Fetches, decodes, categorizes and stores refs[0..n) in batches, the
  * fetching and decoding of the next batches overlapping the storing of
- * the one before.  In MODE_INITIAL only UIDs >= announce_from are
- * announced; MODE_CATCHUP announces all; MODE_REBUILD none.  Returns the
- * number of messages stored (or matched), or -1. */
+ * the one before.  A run of one batch (new mail seen in IDLE, most often
+ * one message) is done on the calling thread: a second thread would only
+ * add its start and two hand-offs to the latency of that mail.  In
+ * MODE_INITIAL only UIDs >= announce_from are announced; MODE_CATCHUP
+ * announces all; MODE_REBUILD none.  Returns the number of messages stored
+ * (or matched), or -1. */
 static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *sc,
                        struct msg_ref *refs, size_t n, enum sync_mode mode,
                        uint32_t announce_from, int report, char *err, size_t errlen)
@@ -454,6 +503,18 @@ static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *
     if (!account_wanted(a)) {
         snprintf(err, errlen, "stopped");
         return -1;
+    }
+    if (batch_end(a, refs, n, 0, (uint32_t)a->ctx->cfg->imap_max_message) == n) {
+        struct batch *b = batch_make(a, refs, n, 0, mode, announce_from);
+        if (!b) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (store_batch(a, db, sc, refs, b, mode, &stored, err, errlen) < 0)
+            return -1;
+        if (report)
+            progress(a, n, total);
+        return stored;
     }
     struct pipe p = { .a = a, .refs = refs, .n = n, .mode = mode,
                       .announce_from = announce_from };
@@ -476,43 +537,9 @@ static int process_run(struct account *a, sqlite3 *db, struct mail_store_cache *
     struct batch *cur;
     while ((cur = pipe_take(&p)) != NULL) {
         size_t cnt = cur->j - cur->i;
-        if (cur->r != 0) {
-            snprintf(err, errlen, "%s", cur->err);
-            uint32_t uid = refs[cur->i].uid;
-            int parse = cur->r == MAILIMAP_ERROR_PARSE;
-            batch_free(cur);
-            if (!parse)
-                goto out;
-            if (cnt > 1) {
-                /* One bad message spoils the whole FETCH (clibs pitfall 9):
-                 * reconnect and go one message at a time to find it. */
-                a->careful = 1;
-                goto out;
-            }
-            ob_warn("%s/%s: skipping UID %u: the server's FETCH response cannot be parsed",
-                    a->user, a->email, uid);
-            mail_store_save(db, a, INBOX, a->uidvalidity, NULL, 0, uid + 1, MAIL_STORE_NORMAL);
-            a->uidnext = uid + 1 > a->uidnext ? uid + 1 : a->uidnext;
-            goto out;          /* the stream is out of sync: reconnect */
-        }
-        uint32_t next = refs[cur->j - 1].uid + 1;
-        int ann = mail_store_save_cached(db, sc, a, INBOX, a->uidvalidity, cur->items, cnt,
-                                         next, mode == MODE_REBUILD ? MAIL_STORE_REBUILD
-                                                                    : MAIL_STORE_NORMAL);
-        size_t ok = 0;
-        for (size_t k = 0; k < cnt; k++)
-            ok += cur->items[k].decoded ? 1 : 0;
-        batch_free(cur);
-        if (ann < 0) {
-            snprintf(err, errlen, "database error while storing mail");
+        if (store_batch(a, db, sc, refs, cur, mode, &stored, err, errlen) < 0)
             goto out;
-        }
-        if (next > a->uidnext)
-            a->uidnext = next;
-        stored += (int)ok;
         done += cnt;
-        if (ann > 0)
-            ob_info("%s/%s: %d new message(s) announced", a->user, a->email, ann);
         if (report)
             progress(a, done, total);
     }
