@@ -22,6 +22,8 @@ nginx_start "unix:$T/no-api.sock" "127.0.0.1:$RT_PORT" "$T/www" || t_bail "nginx
 export RT_PAGE_BASE="http://127.0.0.1:$NGINX_PORT"
 
 if [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    # Chromium keeps its own scratch dirs in TMPDIR: inside $T they go with it.
+    export TMPDIR="$T"
     rt_scenarios page.js page_shows_published_new_email
 else
     t_log "no Chromium at ${CHROMIUM:-/usr/bin/chromium}: page scenario skipped"

@@ -51,7 +51,8 @@ t_bg watch "$ONEBOX_BIN/onebox" watch
 t_ok "onebox watch connects" t_wait_log watch "connected" 30
 t_ok "the first connection auto-started sync (status idle)" \
     t_wait_for 30 sh -c "'$ONEBOX_BIN/onebox' sync status | grep -q ' idle '"
-t_bg browser node "$ONEBOX_SRC/tests/e2e/page.js" "http://127.0.0.1:$http_port/websocket-test.html" \
+# Chromium keeps its own scratch dirs in TMPDIR: inside $T they go with it.
+t_bg browser env TMPDIR="$T" node "$ONEBOX_SRC/tests/e2e/page.js" "http://127.0.0.1:$http_port/websocket-test.html" \
     "$token" "$subject" 60
 t_ok "the test page connects with the token" t_wait_log browser READY 60
 
