@@ -8,6 +8,7 @@
 #include "ob_outbox.h"
 #include "ob_store.h"
 #include "sync_ctx.h"
+#include "wal_ckpt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -533,6 +534,7 @@ int mail_store_save_cached(sqlite3 *db, struct mail_store_cache *c, struct accou
             ob_pub_event(a->ctx->pub, &evs[i]);
         ob_event_clear(&evs[i]);
     }
+    wal_ckpt_due(db);
     free(evs);
     free(is);
     free(idx);

@@ -7,6 +7,7 @@
 #include "ob_log.h"
 #include "ob_store.h"
 #include "sync_ctx.h"
+#include "wal_ckpt.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ static void *worker_main(void *arg)
     char err[256];
     if (ob_store_open(p->ctx->cfg->db_path, &db, err, sizeof err) < 0)
         ob_fatal("worker %d: database: %s", w->index, err);
+    wal_ckpt_attach(db);
     struct imap_log_cap *cap = calloc(1, sizeof *cap);
     if (!cap)
         ob_fatal("worker %d: out of memory", w->index);
