@@ -10,8 +10,11 @@ if ! npm install --no-audit --no-fund --loglevel=error >npm-install.log 2>&1; th
     echo "0 passed, 1 failed"
     exit 1
 fi
-out=$(node --test 2>&1)
+# Chromium keeps its own scratch dirs in TMPDIR: a private one, removed after.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ob-js.XXXXXX") || exit 1
+out=$(TMPDIR=$tmp node --test 2>&1)
 rc=$?
+rm -rf "$tmp"
 echo "$out" | tail -n 12
 pass=$(echo "$out" | sed -n 's/^# pass \([0-9]*\)/\1/p')
 fail=$(echo "$out" | sed -n 's/^# fail \([0-9]*\)/\1/p')
