@@ -112,7 +112,8 @@ int main(int argc, char **argv)
      * a 200-message batch always did (a file created, written and unlinked
      * per batch).  Held in memory up to 4 MiB instead; this must come before
      * SQLite initializes. */
-    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20);
+    if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 4 << 20) != SQLITE_OK)
+        ob_warn("SQLite was initialized early: statement journals spill at 64 KiB");
     sqlite3 *db = NULL;
     if (ob_store_open(cfg.db_path, &db, err, sizeof err) < 0)
         ob_fatal("database %s: %s", cfg.db_path, err);

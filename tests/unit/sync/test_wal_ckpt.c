@@ -15,12 +15,13 @@
 
 #define PAGE 4096
 
-static char dir[64];
-static char path[96];
+static char dir[256];
+static char path[300];
 
 static sqlite3 *open_db(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ob-walckpt.XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/ob-walckpt.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/t.db", dir);
     sqlite3 *db = NULL;
@@ -32,7 +33,7 @@ static sqlite3 *open_db(void)
 
 static void close_db(sqlite3 *db)
 {
-    char f[128];
+    char f[320];
     sqlite3_close(db);
     unlink(path);
     snprintf(f, sizeof f, "%s-wal", path);
