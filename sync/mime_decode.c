@@ -3,7 +3,7 @@
  * RFC 2919, RFC 3834).
  *
  * libetpan supplies the grammars: encoded words (mailmime_encoded_phrase_parse),
- * address lists, dates, Content-Type values and iconv-based charset
+ * address lists (but for the plainest, mime_addr.c), dates, Content-Type values and iconv-based charset
  * conversion (charconv_buffer).  Bodies in quoted-printable and base64 go
  * through mime_cte.c, which does in one pass what mailmime_part_parse()
  * did at ~30 instructions a byte.
@@ -22,6 +22,7 @@
 #include "mime_decode.h"
 
 #include "ascii_run.h"
+#include "mime_addr.h"
 #include "mime_cte.h"
 
 #include "ob_utf8.h"
@@ -735,23 +736,33 @@ static void lower_ascii(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
+/* Appends "name <addr>" (or "addr" when name is NULL or empty); first, if
+ * still empty, gets the address. */
+static void put_mailbox_parts(struct sbuf *out, const char *name, size_t nlen, const char *addr,
+                              size_t alen, struct sbuf *first, unsigned *flags)
+{
+	if (out->len)
+		sb_put(out, ", ", 2);
+	if (name && nlen) {
+		dec_phrase(out, name, nlen, flags);
+		sb_put(out, " <", 2);
+		u8_sanitize(out, addr, alen, SAN_LINE, flags);
+		sb_putc(out, '>');
+	} else {
+		u8_sanitize(out, addr, alen, SAN_LINE, flags);
+	}
+	if (first && first->len == 0)
+		u8_sanitize(first, addr, alen, SAN_LINE, flags);
+}
+
 static void put_mailbox(struct sbuf *out, const struct mailimf_mailbox *mb, struct sbuf *first,
                         unsigned *flags)
 {
 	if (!mb || !mb->mb_addr_spec)
 		return;
-	if (out->len)
-		sb_put(out, ", ", 2);
-	if (mb->mb_display_name && mb->mb_display_name[0]) {
-		dec_phrase(out, mb->mb_display_name, strlen(mb->mb_display_name), flags);
-		sb_put(out, " <", 2);
-		u8_sanitize(out, mb->mb_addr_spec, strlen(mb->mb_addr_spec), SAN_LINE, flags);
-		sb_putc(out, '>');
-	} else {
-		u8_sanitize(out, mb->mb_addr_spec, strlen(mb->mb_addr_spec), SAN_LINE, flags);
-	}
-	if (first && first->len == 0)
-		u8_sanitize(first, mb->mb_addr_spec, strlen(mb->mb_addr_spec), SAN_LINE, flags);
+	const char *name = mb->mb_display_name;
+	put_mailbox_parts(out, name, name ? strlen(name) : 0, mb->mb_addr_spec,
+	                  strlen(mb->mb_addr_spec), first, flags);
 }
 
 /* Appends a decoded address list ("Name <addr>, addr"). When the list does
@@ -765,6 +776,11 @@ static void dec_addresses(struct sbuf *out, const char *s, size_t n, struct sbuf
 
 	if (n == 0)
 		return;
+	struct mime_addr ma;
+	if (mime_addr_simple(s, n, &ma)) {
+		put_mailbox_parts(out, ma.name, ma.name_len, ma.addr, ma.addr_len, first, flags);
+		return;
+	}
 	if (mailimf_address_list_parse(s, n, &idx, &al) == MAILIMF_NO_ERROR && al) {
 		for (clistiter *it = clist_begin(al->ad_list); it; it = clist_next(it)) {
 			const struct mailimf_address *ad = clist_content(it);
