@@ -288,6 +288,48 @@ static const unsigned char fold_ascii[128] = {
 #undef FA4
 };
 
+/* fold_ascii[] of eight ASCII bytes at once, in a little-endian word;
+ * *ws gets bit 0 of each byte that was whitespace. */
+static inline uint64_t fold8(uint64_t v, uint64_t *ws)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+	/* Per byte, on 7 bits (ASCII) so no sum carries into the next one:
+	 * bit 7 of v + (0x80 - c) is set when the byte is >= c, and bit 7 of
+	 * (v ^ c) + 0x7F when it is not c. */
+#define GE(c) ((v + (0x80 - (c)) * ones) & high)
+#define EQ(c) (~((v ^ (c) * ones) + 0x7F * ones) & high)
+	uint64_t up = GE('A') & ~GE('Z' + 1);
+	uint64_t sp = (GE('\t') & ~GE('\r' + 1)) | EQ(' ');
+	uint64_t bt = EQ('`');
+#undef GE
+#undef EQ
+	uint64_t spb = (sp >> 7) * 0xFF;
+	v += up >> 2;                  /* 'A'..'Z' + 0x20 */
+	v -= (bt >> 7) * ('`' - '\''); /* '`' -> '\'' */
+	v = (v & ~spb) | (spb & ' ' * ones);
+	*ws = sp >> 7;
+	return v;
+}
+
+/* The ASCII bytes u[0..n) folded to *o, without branches (text alternates
+ * words and spaces): every byte is stored, and the pointer moves on unless
+ * it is a space after a space (*prev: the last byte written is a space, or
+ * nothing is written yet). */
+static inline void fold_run(const unsigned char *u, size_t n, char **o, unsigned *prev)
+{
+	char *w = *o;
+	unsigned p = *prev;
+	for (size_t t = 0; t < n; t++) {
+		unsigned char y = fold_ascii[u[t]];
+		unsigned sp = y == ' ';
+		*w = (char)y;
+		w += !(sp & p);
+		p = sp;
+	}
+	*o = w;
+	*prev = p;
+}
+
 /* Appends the folded form of s[0..n) to b; whitespace runs become one space
  * and no space is written at the start of b or after another space. */
 static void fold(struct fbuf *b, const char *s, size_t n)
@@ -306,18 +348,25 @@ static void fold(struct fbuf *b, const char *s, size_t n)
 			size_t j = i + ascii_run(u + i, n - i);
 			if (b->len + (j - i) <= b->max && fb_room(b, j - i) == 0) {
 				char *o = b->p + b->len;
-				/* Without branches (text alternates words and
-				 * spaces): every byte is stored, and the pointer
-				 * moves on unless it is a space after a space or
-				 * at the start. */
 				unsigned prev = o == b->p || o[-1] == ' ';
-				for (size_t t = i; t < j; t++) {
-					unsigned char y = fold_ascii[u[t]];
-					unsigned sp = y == ' ';
-					*o = (char)y;
-					o += !(sp & prev);
-					prev = sp;
+				size_t t = i;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* Eight at a time: whole when no space follows a
+				 * space in them, else byte by byte. */
+				for (; t + 8 <= j; t += 8) {
+					uint64_t v, ws;
+					memcpy(&v, u + t, 8);
+					v = fold8(v, &ws);
+					if (ws & (ws << 8 | prev)) {
+						fold_run(u + t, 8, &o, &prev);
+						continue;
+					}
+					memcpy(o, &v, 8);
+					o += 8;
+					prev = (unsigned)(ws >> 56);
 				}
+#endif
+				fold_run(u + t, j - t, &o, &prev);
 				b->len = (size_t)(o - b->p);
 				b->p[b->len] = '\0';
 				i = j;
