@@ -1533,6 +1533,9 @@ static void decode_leaf(struct ctx *c, const struct part *pt, int html)
 	if (html && !cs[0])
 		html_meta_charset(src, n, cs, sizeof cs);
 	sb_init(&u, html ? lim->max_body * 4 : room);
+	/* Sized for the usual case (decoding rarely grows text) at once,
+	 * instead of by doubling from 64 bytes. */
+	sb_reserve(&u, n < u.max ? n : u.max);
 	text_to_utf8(&u, cs, src, n, SAN_BODY, &c->flags);
 	free(dec);
 	if (u.oom) {
@@ -1553,6 +1556,14 @@ static void decode_leaf(struct ctx *c, const struct part *pt, int html)
 	if (html) {
 		c->flags |= MIME_F_BODY_FROM_HTML;
 		html_strip(&c->body, u.p, u.len);
+	} else if (c->body.len == 0) {
+		/* The first text is the body as it is (u.len <= room, the
+		 * body's whole room): no copy. */
+		free(c->body.p);
+		c->body.p = u.p;
+		c->body.len = u.len;
+		c->body.cap = u.cap;
+		return;
 	} else {
 		sb_put(&c->body, u.p, u.len);
 	}
