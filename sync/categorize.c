@@ -986,6 +986,37 @@ static int line_is_cut(const struct cat_rules *rs, const char *l, size_t n)
 	return 0;
 }
 
+/* Whether cur and nxt joined (cur, cur_raw - cur.len spaces, " ", nxt,
+ * trimmed, as fold_body() writes them into a buffer of two_max bytes) can
+ * be a cut line, now that cur alone is not: 0 only when no cut can match
+ * it, judged by the literal head of the cuts for cur's first byte (the
+ * join starts with cur) and the literal tail of the cuts that start with
+ * '*' (the join ends with nxt).  Building the join and trying every cut on
+ * it cost more than folding the line did. */
+static int two_may_cut(const struct cat_rules *rs, const struct fbuf *cur, size_t cur_raw,
+                       const struct fbuf *nxt, size_t two_max)
+{
+	/* An empty nxt leaves the join equal to cur; one cut short by the
+	 * buffer's ceiling does not end with nxt. */
+	if (nxt->len == 0)
+		return 0;
+	if (cur_raw + 1 + nxt->len > two_max)
+		return 1;
+	unsigned char b = (unsigned char)cur->p[0];
+	for (size_t i = rs->cut_at[b]; i < rs->cut_at[b + 1]; i++) {
+		const struct cat_cut *c = &rs->cuts[i];
+		if (c->pre > cur->len || memcmp(cur->p, c->pat, c->pre) == 0)
+			return 1;
+	}
+	for (size_t i = 0; i < rs->nwild; i++) {
+		const struct cat_cut *c = &rs->cuts[i];
+		if (c->suf > nxt->len ||
+		    memcmp(nxt->p + nxt->len - c->suf, c->pat + c->len - c->suf, c->suf) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Folds the fresh part of the body: quoted lines skipped, everything from
  * the first @cut line (alone or joined with the next line, since clients
  * wrap long attribution lines) dropped. */
@@ -1040,6 +1071,8 @@ static void fold_body(const struct cat_rules *rs, struct fbuf *out, const char *
 				nxt_raw = nxt.len;
 				fb_trim(&nxt);
 				nxt_for = next;
+			}
+			if (*next && two_may_cut(rs, &cur, cur_raw, &nxt, two.max)) {
 				two.len = 0;
 				two.full = 0;
 				fb_put(&two, cur.p, cur.len);

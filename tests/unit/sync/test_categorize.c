@@ -144,7 +144,7 @@ static void test_matching(void)
 	                "[Meeting Booked]\n3 flag:calendar\n3 body 会议\n"
 	                "[Not Interested]\n4 body \"not interested\"\n"
 	                "[Interested]\n-5 body \"not interested\"\n"
-	                "@cut \"on * wrote:*\"\n@cut \"--\"\n";
+	                "@cut \"on * wrote:*\"\n@cut \"--\"\n@cut \"* <*@*>:\"\n";
 	struct mime_msg *m;
 	double conf;
 
@@ -174,6 +174,18 @@ static void test_matching(void)
 	CU_ASSERT_STRING_EQUAL(classify(R, msg_new("", "Thanks.\nOn Mon, Jan 5, 2026 Tom <\nt@x> "
 	                                                "wrote:\nyou could win big"), NULL),
 	                       CAT_UNCATEGORIZED);
+	/* ...and when only the joined lines' ends fit a cut that starts with
+	 * '*', or the break falls inside its literal head. */
+	CU_ASSERT_STRING_EQUAL(classify(R, msg_new("", "Thanks.\nTom Smith\n<tom@x.example>:\n"
+	                                                "you could win big"), NULL),
+	                       CAT_UNCATEGORIZED);
+	CU_ASSERT_STRING_EQUAL(classify(R, msg_new("", "Thanks.\nOn\nMonday Tom wrote:\n"
+	                                                "you could win big"), NULL),
+	                       CAT_UNCATEGORIZED);
+	/* A line that only looks like the start of a cut is not one. */
+	CU_ASSERT_STRING_EQUAL(classify(R, msg_new("", "Thanks.\nTom Smith\n<tom@x.example>\n"
+	                                                "you could win big"), NULL),
+	                       CAT_SPAM);
 	CU_ASSERT_STRING_EQUAL(classify(R, msg_new("", "Thanks.\n-- \nwin a prize"), NULL),
 	                       CAT_UNCATEGORIZED);
 	/* Header presence and flags. */
