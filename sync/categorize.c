@@ -84,6 +84,9 @@ struct cat_rules {
 	 * start it. */
 	size_t nwild;
 	uint16_t cut_at[257];
+	/* wild_end[b]: some cut that starts with '*' can end a line whose
+	 * last byte is b (one with no literal tail can end any line). */
+	uint8_t wild_end[256];
 	double threshold;
 	/* The subject, body and text rules are found by one scan of each
 	 * text (cat_match.h); only the others are tried one by one. */
@@ -758,6 +761,14 @@ static void cuts_index(struct cat_rules *rs)
 			k++;
 	}
 	rs->cut_at[256] = (uint16_t)k;
+	memset(rs->wild_end, 0, sizeof rs->wild_end);
+	for (size_t i = 0; i < rs->nwild; i++) {
+		const struct cat_cut *c = &rs->cuts[i];
+		if (c->suf)
+			rs->wild_end[(unsigned char)c->pat[c->len - 1]] = 1;
+		else
+			memset(rs->wild_end, 1, sizeof rs->wild_end);
+	}
 }
 
 void cat_rules_free(struct cat_rules *rs)
@@ -974,9 +985,10 @@ static int cut_matches(const struct cat_cut *c, const char *l, size_t n)
 
 static int line_is_cut(const struct cat_rules *rs, const char *l, size_t n)
 {
-	for (size_t i = 0; i < rs->nwild; i++)
-		if (cut_matches(&rs->cuts[i], l, n))
-			return 1;
+	if (n > 0 ? rs->wild_end[(unsigned char)l[n - 1]] : rs->nwild > 0)
+		for (size_t i = 0; i < rs->nwild; i++)
+			if (cut_matches(&rs->cuts[i], l, n))
+				return 1;
 	if (n == 0)
 		return 0;
 	unsigned char b = (unsigned char)l[0];
@@ -1219,8 +1231,15 @@ int categorize_explain(const struct cat_rules *rs, const struct mime_msg *m,
 	cat_match_scan(rs->match, v.body.p, v.body.len, SCAN_BODY, hit);
 	for (size_t k = 0; k < rs->nother; k++)
 		hit[rs->other[k]] = (uint8_t)other_fires(&rs->r[rs->other[k]], m, &v);
-	/* In rule order, so the explanation lists them as the file does. */
+	/* In rule order, so the explanation lists them as the file does; a
+	 * message fires a few rules of hundreds, so eight clear ones are
+	 * skipped at a time. */
 	for (size_t i = 0; i < rs->n; i++) {
+		uint64_t w;
+		if (i + 8 <= rs->n && (memcpy(&w, hit + i, 8), w == 0)) {
+			i += 7;
+			continue;
+		}
 		if (!hit[i])
 			continue;
 		const struct cat_rule *r = &rs->r[i];
