@@ -474,7 +474,6 @@ rest() {
         say "REST: not measured: $why"
         echo "| not measured: $why | | | | | |" >>"$REST_MD"
         target "REST GET /api/sync/status/:userId vs FastCGI hello (req/s)" "not measured: $why" "≥ 0.8×" "not measured"
-        target "REST GET /api/emails vs FastCGI hello (req/s)" "not measured: $why" "≥ 0.8×" "not measured"
         nginx_stop 2>/dev/null
         t_stop rest-api
         t_stop rest-syncd
@@ -507,6 +506,9 @@ rest() {
             r=0
         fi
         echo "| GET $path | ${s[0]} | ${s[1]} | ${h[0]} | ${h[1]} | ${r}× |$( [ "${s[2]}" = 0 ] || echo " ${s[2]} non-2xx!")" >>"$REST_MD"
+        # Only the status route has a target (#3); a page of emails is
+        # ~30 KB against the hello's 40 bytes, so its row is for reference.
+        [ $name = sync ] || continue
         target "REST GET ${path%% (*} vs FastCGI hello (req/s)" "${r}× (${s[0]} vs ${h[0]}; p99 ${s[1]} vs ${h[1]} ms)" "≥ 0.8×" "$(verdict "$r >= 0.8")"
     done
 }
