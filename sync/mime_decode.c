@@ -3,10 +3,10 @@
  * RFC 2919, RFC 3834).
  *
  * libetpan supplies the grammars: encoded words (mailmime_encoded_phrase_parse),
- * address lists (but for the plainest, mime_addr.c), dates, Content-Type values and iconv-based charset
- * conversion (charconv_buffer).  Bodies in quoted-printable and base64 go
- * through mime_cte.c, which does in one pass what mailmime_part_parse()
- * did at ~30 instructions a byte.
+ * address lists (but for the plainest, which mime_addr.c reads), dates,
+ * Content-Type values and iconv-based charset conversion (charconv_buffer).
+ * Bodies in quoted-printable and base64 go through mime_cte.c, which does
+ * in one pass what mailmime_part_parse() did at ~30 instructions a byte.
  * The message structure is walked here rather than by mailmime_parse(),
  * because mailmime_parse() has no cap on header count, part count or nesting
  * and allocates a node for every header line it meets; this walker counts
